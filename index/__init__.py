@@ -1,0 +1,1 @@
+"""Candidate retrieval: FAISS indexes over item vectors and candidate generators."""

@@ -1,0 +1,1 @@
+"""The `recsys` command line (Typer)."""

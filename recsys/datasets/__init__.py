@@ -1,0 +1,1 @@
+"""Datasets: the synthetic multimodal demo catalog and the MovieLens adapter."""

@@ -1,0 +1,15 @@
+"""The one place that decides which torch device to use."""
+
+from __future__ import annotations
+
+import os
+
+
+def pick_device(preferred: str | None = None) -> str:
+    """Return ``preferred`` if given, else ``$RECSYS_DEVICE``, else CUDA when available, else CPU."""
+    choice = preferred or os.environ.get("RECSYS_DEVICE")
+    if choice:
+        return choice
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

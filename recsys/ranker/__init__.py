@@ -1,0 +1,1 @@
+"""Recommenders: a common interface, simple collaborative models, and the hybrid ranker."""

@@ -1,0 +1,1 @@
+"""FastAPI service: recommendations, search, shared encoders, events, web page."""
