@@ -1,3 +1,3 @@
-"""Core of the multimodal recommendation service: config, canonical schemas, datasets, ranker, CLI."""
+"""Core: config, canonical schemas, datasets, ranker, CLI."""
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ import os
 
 
 def pick_device(preferred: str | None = None) -> str:
-    """Return ``preferred`` if given, else ``$RECSYS_DEVICE``, else CUDA when available, else CPU."""
+    """``preferred``, else ``$RECSYS_DEVICE``, else CUDA when available, else CPU."""
     choice = preferred or os.environ.get("RECSYS_DEVICE")
     if choice:
         return choice
