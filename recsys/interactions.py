@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.schemas import LIKE_THRESHOLD
+from recsys.schemas import ABANDON_FRACTION, LIKE_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,14 @@ def positive_weight() -> pl.Expr:
 
     Views and reviews without a rating count 1. A rating scales the weight, and ratings below
     ``LIKE_THRESHOLD`` get weight 0: a 1-star rating says the user did not like the item, so it
-    must not be learned as a like.
+    must not be learned as a like. Likewise an unrated view abandoned early (watch_fraction below
+    ``ABANDON_FRACTION``) is a sign of dislike, not a positive.
     """
     rating = pl.col("rating")
     return (
-        pl.when(rating.is_null())
+        pl.when(rating.is_null() & (pl.col("watch_fraction") < ABANDON_FRACTION))
+        .then(0.0)
+        .when(rating.is_null())
         .then(1.0)
         .when(rating >= LIKE_THRESHOLD)
         .then(rating / 5.0 + 0.5)

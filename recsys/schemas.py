@@ -61,3 +61,5 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 
 # A rating at or above this counts as a like; below it an interaction is not a positive.
 LIKE_THRESHOLD = 3.5
+# An unrated view stopped before this fraction of the runtime is not a positive either.
+ABANDON_FRACTION = 0.3

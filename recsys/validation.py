@@ -57,7 +57,7 @@ def conform(df: pl.DataFrame, table: str, source: str | None = None) -> pl.DataF
     columns = []
     for name, dtype in schema.items():
         if name not in df.columns:
-            columns.append(pl.lit(None, dtype=dtype).alias(name))
+            columns.append(pl.repeat(None, df.height, dtype=dtype, eager=True).alias(name))
             continue
         column = df.get_column(name)
         if column.dtype == dtype:
@@ -75,7 +75,10 @@ def conform(df: pl.DataFrame, table: str, source: str | None = None) -> pl.DataF
 
 
 def _first_uncastable(column: pl.Series, dtype: pl.DataType) -> object | None:
-    casted = column.cast(dtype, strict=False)
+    try:
+        casted = column.cast(dtype, strict=False)
+    except Exception:  # some casts (list -> int) fail even non-strictly: no example to show
+        return None
     bad = column.filter(casted.is_null() & column.is_not_null())
     return bad[0] if len(bad) else None
 

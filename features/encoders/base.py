@@ -16,7 +16,21 @@ import numpy as np
 
 
 class EncodeError(ValueError):
-    """One input could not be encoded (corrupt file, bad path...); the message says why."""
+    """One input could not be encoded (corrupt file, bad path...); the message says why.
+
+    ``reason`` is a short machine-readable code (``missing_file``, ``corrupt_image``...); the
+    message starts with it so that error tables stay greppable as plain strings. Without an
+    explicit ``reason`` the message is kept as is and a leading ``code:`` is taken as the reason.
+    """
+
+    def __init__(self, message: str, reason: str | None = None):
+        if reason is None:
+            head, sep, _ = message.partition(":")
+            reason = head if sep and head.isidentifier() and head.islower() else "invalid_input"
+        elif not message.startswith(f"{reason}:"):
+            message = f"{reason}: {message}"
+        super().__init__(message)
+        self.reason = reason
 
 
 class Encoder(ABC):

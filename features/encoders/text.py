@@ -57,7 +57,9 @@ class SentenceTransformerEncoder(Encoder):
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        # sentence-transformers >= 5 renamed the method; keep working with both.
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        return int(get_dim() if get_dim else self.model.get_sentence_embedding_dimension())
 
     def encode(self, inputs: Sequence[str]) -> np.ndarray:
         texts = [t if isinstance(t, str) else "" for t in inputs]

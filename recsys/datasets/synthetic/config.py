@@ -35,7 +35,7 @@ class SynthConfig:
     cold_fraction: float = 0.05
     sparse_user_fraction: float = 0.08
     preference_strength: float = 6.0
-    popularity_skew: float = 1.1
+    popularity_skew: float = 1.4
     days: int = 730
     start: str = "2024-01-01"
     workers: int = 0

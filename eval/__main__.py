@@ -1,0 +1,56 @@
+"""`python -m eval`: run_evaluate with every EvalConfig knob on the command line.
+
+Example (the MovieLens results in docs/RESULTS.md):
+    python -m eval --workspace ws-ml --report ws-ml/reports/ml --extra-protocol global_temporal
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from eval.config import EvalConfig
+from eval.run import run_evaluate
+from recsys.config import Workspace
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
+    p.add_argument("--workspace", default=None, help="workspace root (default $RECSYS_WORKSPACE)")
+    p.add_argument(
+        "--report", type=Path, default=None, help="report dir (default <ws>/reports/latest)"
+    )
+    p.add_argument("--protocol", default="per_user_temporal")
+    p.add_argument("--extra-protocol", action="append", default=[], dest="extra_protocols")
+    p.add_argument("--grid", default=None, choices=["fast", "thorough"])
+    p.add_argument("--thorough", action="store_true", help="EvalConfig.thorough() defaults")
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--no-hybrid", action="store_true")
+    p.add_argument("--hybrid-ablation", action="store_true")
+    p.add_argument(
+        "--hybrid",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="HybridConfig overrides, e.g. '{\"max_epochs\": 10}'",
+    )
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    ws = Workspace.from_env(a.workspace)
+    fields = {"protocol": a.protocol, "n_boot": a.n_boot, "hybrid": not a.no_hybrid}
+    if a.grid:
+        fields["grid"] = a.grid
+    if a.extra_protocols:
+        fields["extra_protocols"] = a.extra_protocols
+    if a.hybrid is not None:
+        fields["hybrid_overrides"] = a.hybrid
+    if a.hybrid_ablation:
+        fields["hybrid_ablation"] = True
+    cfg = EvalConfig.thorough(**fields) if a.thorough else EvalConfig(**fields)
+    print(run_evaluate(ws, a.report or ws.reports_dir / "latest", cfg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Breakdowns of finished results: by user activity, goal checks, example users."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eval.experiment import SplitResults
+
+BUCKET_EDGES = (1, 6, 21, 51)  # history sizes [1-5], [6-20], [21-50], [51+]
+
+
+def bucket_labels(edges: tuple[int, ...] = BUCKET_EDGES) -> list[str]:
+    labels = [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [*labels, f"{edges[-1]}+"]
+
+
+def activity_buckets(
+    res: SplitResults, metric: str = "ndcg@10", edges: tuple[int, ...] = BUCKET_EDGES
+) -> dict:
+    """Mean ``metric`` per model for users grouped by train-history length."""
+    bucket = np.digitize(res.test_data.history_len, edges) - 1  # -1 = empty history
+    labels = bucket_labels(edges)
+    users = [int((bucket == b).sum()) for b in range(len(labels))]
+    models = {}
+    for r in res.results:
+        values = r.per_user[metric]
+        models[r.name] = [
+            float(values[bucket == b].mean()) if users[b] else None for b in range(len(labels))
+        ]
+    return {"metric": metric, "labels": labels, "users": users, "models": models}
+
+
+def best_baseline(res: SplitResults, metric: str, exclude_prefix: str = "hybrid") -> tuple:
+    """(name, value) of the best non-hybrid model on ``metric``."""
+    rows = [(r.name, r.mean(metric)) for r in res.results if not r.name.startswith(exclude_prefix)]
+    return max(rows, key=lambda x: x[1]) if rows else (None, float("nan"))
+
+
+def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: str) -> list[dict]:
+    """The project's acceptance goals, each with its value, target and verdict."""
+    out = []
+    h = main.by_name(hybrid)
+    name, best = best_baseline(main, "ndcg@10")
+    out.append(
+        _goal(
+            "warm users: hybrid NDCG@10 >= 1.05 x best tuned baseline",
+            h.mean("ndcg@10") if h else None,
+            1.05 * best,
+            f"best baseline {name} = {best:.4f}",
+        )
+    )
+    if cold is not None:
+        hc = cold.by_name(hybrid)
+        meta = cold.by_name(metadata)
+        pop = cold.by_name("popularity")
+        value = hc.mean("recall@20") if hc else None
+        if meta is not None:
+            m = meta.mean("recall@20")
+            out.append(
+                _goal(
+                    "cold items: hybrid Recall@20 >= 2 x metadata-only model",
+                    value,
+                    2 * m,
+                    f"{metadata} = {m:.4f}",
+                )
+            )
+        if pop is not None:
+            p = pop.mean("recall@20")
+            out.append(
+                _goal(
+                    "cold items: hybrid Recall@20 >= 10 x popularity",
+                    value,
+                    10 * p,
+                    f"popularity = {p:.4f}",
+                )
+            )
+    return out
+
+
+def _goal(goal: str, value: float | None, target: float, detail: str) -> dict:
+    met = None if value is None else bool(value >= target)
+    ratio = None if value is None or target <= 0 else value / target
+    return {
+        "goal": goal,
+        "value": value,
+        "target": target,
+        "met": met,
+        "ratio_to_target": ratio,
+        "detail": detail,
+    }
+
+
+def example_users(res: SplitResults, model: str, n: int = 3, seed: int = 0, k: int = 10) -> list:
+    """A few (seeded) users with their train history, test positives and the model's top-k."""
+    r = res.by_name(model)
+    if r is None or not len(res.test_data.user_ids):
+        return []
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(
+        len(res.test_data.user_ids), min(n, len(res.test_data.user_ids)), replace=False
+    )
+    data = res.test_data
+    out = []
+    for row in sorted(rows):
+        hist = data.histories[row].indices
+        rel = set(data.relevant[row].indices.tolist())
+        out.append(
+            {
+                "user_id": int(data.user_ids[row]),
+                "history": data.item_vocab.ids[hist].tolist(),
+                "relevant": data.item_vocab.ids[sorted(rel)].tolist(),
+                "recs": data.item_vocab.ids[r.top[row, :k]].tolist(),
+                "hits": [int(i) in rel for i in r.top[row, :k]],
+            }
+        )
+    return out

@@ -1,0 +1,126 @@
+"""Leak-free item content vectors for evaluation.
+
+Text, image and video vectors come from the item's own content, so the store's vectors are used
+as they are. The ``ratings`` modality (and any fusion that includes it) is computed from
+interactions, and the store's copy was fitted on ALL interactions, test included: using it would
+leak test positives (and give cold test items vectors learned from their test interactions). So
+ratings vectors are refitted on each fit frame (train, then train+valid) and fused vectors are
+re-fused from those parts with the workspace's fusion config.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import polars as pl
+
+from eval.vectors import load_modalities
+from recsys.interactions import IdVocab
+
+log = logging.getLogger(__name__)
+
+
+CONTENT = ("text", "image", "video")  # from the item itself: store vectors used as they are
+
+
+class ItemContent:
+    """Item vectors per modality or modality set, never using interactions outside a fit frame.
+
+    A spec is one modality (``"text"``), a ``+``-joined set fused with the workspace's fusion
+    (``"text+image+ratings"``), or ``"fused"`` = every available modality fused.
+    """
+
+    def __init__(self, static: dict[str, np.ndarray], item_vocab: IdVocab, fusion_config=None,
+                 notes: list[str] | None = None, ratings: bool = True):
+        self.item_vocab = item_vocab
+        self.static = {m: v for m, v in static.items() if m in CONTENT}
+        self.fusion_config = fusion_config
+        self.notes = list(notes or [])
+        self.ratings = ratings and _ratings_available(self.notes)
+        if "ratings" in static or "fused" in static:
+            self.notes.append("store tables item_ratings/item_fused were fitted on all "
+                              "interactions (test included): not used; ratings vectors are "
+                              "refitted on each training frame and fused again")
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    @classmethod
+    def from_store(cls, uri: str, item_vocab: IdVocab, fusion_config=None) -> ItemContent:
+        static, notes = load_modalities(uri, item_vocab)
+        return cls(static, item_vocab, fusion_config, notes)
+
+    @property
+    def modalities(self) -> list[str]:
+        """Single modalities available (content ones from the store, plus ratings)."""
+        return [*self.static, *(["ratings"] if self.ratings else [])]
+
+    def ablation_specs(self) -> list[str]:
+        """Text only, image only, then add video, ratings: whatever exists."""
+        mods = self.modalities
+        specs = [m for m in CONTENT if m in mods]
+        cumulative: list[str] = []
+        for m in mods:
+            cumulative.append(m)
+            if len(cumulative) > 1:
+                specs.append("+".join(cumulative))
+        if "ratings" in mods and "ratings" not in specs:
+            specs.append("ratings")
+        return list(dict.fromkeys(specs))
+
+    def static_vectors(self, modality: str) -> np.ndarray:
+        """Store vectors of a content modality (e.g. for the diversity metric)."""
+        return self.static[modality]
+
+    def for_frame(self, spec: str, frame: pl.DataFrame) -> np.ndarray:
+        """(n_items, d) vectors of ``spec`` using no interaction outside ``frame``."""
+        if spec in self.static:
+            return self.static[spec]
+        parts = self.modalities if spec == "fused" else spec.split("+")
+        unknown = [m for m in parts if m not in self.modalities]
+        if unknown:
+            raise KeyError(f"modalities {unknown} not available (have {self.modalities})")
+        key = (spec, frame.height, str(frame["timestamp"].max()) if frame.height else "")
+        if key not in self._cache:
+            if parts == ["ratings"]:
+                self._cache[key] = self._ratings(frame)
+            else:
+                self._cache[key] = self._fuse(parts, frame)
+        return self._cache[key]
+
+    def _ratings(self, frame: pl.DataFrame) -> np.ndarray:
+        from features.encoders.ratings import RatingsFeatures
+
+        users = frame["user_id"].unique().sort().to_numpy()
+        fitted = RatingsFeatures.fit(frame, self.item_vocab.ids, users)
+        return np.asarray(fitted.item_vectors(), np.float32)  # (n_items, d)
+
+    def _fuse(self, modalities: list[str], frame: pl.DataFrame) -> np.ndarray:
+        from features.fusion import FusionConfig, create_fusion
+
+        config = self.fusion_config or FusionConfig()
+        # every requested modality takes part even if the config gives it weight 0
+        weights = {m: config.weights.get(m, 0.0) or 1.0 for m in modalities}
+        config = config.model_copy(update={"weights": weights})
+        parts = {m: self.for_frame(m, frame) for m in modalities}
+        masks = {m: np.abs(v).sum(1) > 0 for m, v in parts.items()}
+        return np.asarray(create_fusion(config).fuse(parts, masks), np.float32)  # (N, D)
+
+
+def _ratings_available(notes: list[str]) -> bool:
+    try:
+        from features.encoders.ratings import RatingsFeatures  # noqa: F401
+    except ImportError as e:
+        notes.append(f"ratings modality skipped: {e}")
+        return False
+    return True
+
+
+def workspace_fusion_config(ws):
+    """The fusion config `recsys embed` used for this workspace (None = library default)."""
+    try:
+        from features.jobs.config import EmbedConfig
+
+        return EmbedConfig.load(ws).fusion
+    except Exception as e:  # an unreadable embed.json must not stop the evaluation
+        log.warning("using the default fusion config: %s", e)
+        return None

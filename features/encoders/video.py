@@ -1,0 +1,147 @@
+"""Trailer encoder: decode with PyAV, sample K frames, embed them with an image encoder, pool.
+
+Pooling is the mean of the L2-normalised frame embeddings by default. ``pooling="attention"``
+uses ``AttentionPooling`` (a learnable query); its query starts at zero, which is exactly mean
+pooling, so an untrained module never produces arbitrary vectors. Trained weights are loaded
+from a safetensors file (``pooling_weights=``) and fingerprinted into ``version``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from features.encoders.base import EncodeError, Encoder, EncodeResult, create_encoder, l2_normalize
+from features.encoders.frames import Sampling, sample_frames
+from features.encoders.image import ImageEncoder
+from features.media import open_video
+
+
+def attention_pooling_module(dim: int):
+    """Build the attention-pooling ``nn.Module`` (lazy torch import)."""
+    import torch
+    from torch import nn
+
+    class AttentionPooling(nn.Module):
+        """Softmax over frames of ``<key(frame), query>``; zero query == mean pooling."""
+
+        def __init__(self, dim: int):
+            super().__init__()
+            self.query = nn.Parameter(torch.zeros(dim))  # (D,)
+            self.key = nn.Linear(dim, dim, bias=False)
+            nn.init.eye_(self.key.weight)  # identity keys: the query alone decides the weights
+            self.scale = dim**-0.5
+
+        def forward(self, frames: torch.Tensor) -> torch.Tensor:  # frames: (B, T, D)
+            scores = self.key(frames) @ self.query * self.scale  # (B, T)
+            weights = scores.softmax(dim=-1).unsqueeze(-1)  # (B, T, 1)
+            return (weights * frames).sum(dim=1)  # (B, D)
+
+    return AttentionPooling(dim)
+
+
+class VideoEncoder(Encoder):
+    """K sampled frames -> image encoder -> temporal pooling; one batched forward per batch."""
+
+    name: ClassVar[str] = "video"
+    modality: ClassVar[str] = "video"
+
+    def __init__(
+        self,
+        frames: int = 4,
+        sampling: Sampling = "uniform",
+        frame_encoder: str | ImageEncoder = "efficientnet-lite0",
+        frame_encoder_config: dict[str, Any] | None = None,
+        media_root: str | Path | None = None,
+        pooling: str = "mean",
+        pooling_weights: str | Path | None = None,
+        device: str | None = None,
+    ):
+        if sampling not in ("uniform", "first-k"):
+            raise ValueError(f"unknown sampling {sampling!r}; use 'uniform' or 'first-k'")
+        if pooling not in ("mean", "attention"):
+            raise ValueError(f"unknown pooling {pooling!r}; use 'mean' or 'attention'")
+        self.k = frames
+        self.sampling = sampling
+        self.media_root = media_root
+        self.pooling = pooling
+        self.pooling_weights = Path(pooling_weights) if pooling_weights else None
+        if isinstance(frame_encoder, ImageEncoder):
+            self.frame_encoder = frame_encoder  # shared instance (one model in memory)
+        else:
+            cfg = {"device": device, **(frame_encoder_config or {})}
+            encoder = create_encoder(frame_encoder, **cfg)
+            if not isinstance(encoder, ImageEncoder):
+                raise ValueError(f"frame encoder {frame_encoder!r} is not an image encoder")
+            self.frame_encoder = encoder
+
+    @property
+    def dim(self) -> int:
+        return self.frame_encoder.dim
+
+    @property
+    def version(self) -> str:
+        pool = self.pooling
+        if self.pooling == "attention" and self.pooling_weights is not None:
+            digest = hashlib.sha256(self.pooling_weights.read_bytes()).hexdigest()[:10]
+            pool = f"attention-{digest}"
+        return f"video[k={self.k},{self.sampling},{pool}]+{self.frame_encoder.version}"
+
+    @cached_property
+    def pooler(self):
+        module = attention_pooling_module(self.dim)
+        if self.pooling_weights is not None:
+            from safetensors.torch import load_file
+
+            module.load_state_dict(load_file(str(self.pooling_weights)), strict=True)
+        return module.eval().to(self.frame_encoder.device)
+
+    def load_frames(self, path: str | Path) -> list:
+        """One trailer -> K RGB frames; raises ``EncodeError`` with a reason code."""
+        if path is None or (isinstance(path, str) and not path.strip()):
+            raise EncodeError("no video path given (item has no trailer)", "no_media")
+        if not isinstance(path, str | Path):
+            raise EncodeError(
+                f"unsupported video input type {type(path).__name__}", "bad_input_type"
+            )
+        container = open_video(path, self.media_root)
+        try:
+            return sample_frames(container, self.k, self.sampling, label=str(path))
+        finally:
+            container.close()
+
+    def pool(self, frame_vectors: np.ndarray) -> np.ndarray:
+        """(B, K, D) L2-normalised frame embeddings -> (B, D) L2-normalised video embeddings."""
+        if self.pooling == "mean":
+            return l2_normalize(frame_vectors.mean(axis=1))
+        import torch
+
+        x = torch.from_numpy(frame_vectors).to(self.frame_encoder.device)  # (B, K, D)
+        with torch.inference_mode():
+            pooled = self.pooler(x)  # (B, D)
+        return l2_normalize(pooled.float().cpu().numpy())
+
+    def _encode_frames(self, clips: list[list]) -> np.ndarray:
+        if not clips:
+            return np.zeros((0, self.dim), np.float32)
+        flat = [im for clip in clips for im in clip]
+        vectors = self.frame_encoder.embed_images(flat)  # (B*K, D)
+        return self.pool(vectors.reshape(len(clips), self.k, -1))  # (B, D)
+
+    def encode(self, inputs: Sequence[str | Path]) -> np.ndarray:
+        return self._encode_frames([self.load_frames(x) for x in inputs])
+
+    def encode_batch(self, inputs: Sequence[str | Path]) -> EncodeResult:
+        clips, ok, errors = [], [], {}
+        for i, x in enumerate(inputs):
+            try:
+                clips.append(self.load_frames(x))
+                ok.append(i)
+            except EncodeError as exc:
+                errors[i] = str(exc)
+        return EncodeResult(self._encode_frames(clips), ok, errors)

@@ -1,0 +1,103 @@
+"""Encode one modality into its table: incremental, chunk-committed, errors recorded.
+
+Resumable by construction: each chunk is one LanceDB commit, and a re-run skips every id whose
+newest row already has the same content hash and encoder version, so after a ``kill -9`` the
+next run writes exactly the missing rows (no duplicates, none lost).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tqdm.auto import tqdm
+
+from features.encoders.base import Encoder
+from features.jobs.engines import Engine
+from features.jobs.inputs import ModalityInputs
+from features.store import FeatureStore, table_name
+
+
+@dataclass
+class ModalityResult:
+    table: str
+    encoded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    encoder: str = ""
+    encoder_version: str = ""
+    unavailable: str | None = None  # why the modality could not run at all
+    errors: dict[int, str] = field(default_factory=dict, repr=False)
+
+    def line(self) -> str:
+        if self.unavailable:
+            return f"{self.table}: encoder unavailable ({self.unavailable})"
+        rate = self.encoded / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{self.table}: encoded {self.encoded} / skipped {self.skipped} / "
+            f"failed {self.failed} [{self.encoder} {self.encoder_version}, {rate:.1f} items/s]"
+        )
+
+    def to_dict(self) -> dict:
+        keys = ("encoded", "skipped", "failed", "seconds", "encoder", "encoder_version")
+        out = {k: getattr(self, k) for k in keys}
+        if self.unavailable:
+            out["unavailable"] = self.unavailable
+        return out
+
+
+def encode_modality(
+    store: FeatureStore,
+    spec: ModalityInputs,
+    encoder: Encoder,
+    factory: Callable[[], Encoder],
+    engine: Engine,
+    job_id: str,
+    batch_size: int,
+    chunk_size: int,
+    progress: bool = True,
+) -> ModalityResult:
+    """Encode the rows of ``spec`` that changed since the last run and commit them in chunks."""
+    start = time.perf_counter()
+    version = encoder.version
+    result = ModalityResult(table_name(spec.entity, spec.modality))
+    result.encoder, result.encoder_version = encoder.name, version
+    done = store.latest_hashes(spec.entity, spec.modality, version)
+    todo = [
+        i
+        for i, (id_, h) in enumerate(zip(spec.ids, spec.hashes, strict=True))
+        if done.get(id_) != h
+    ]
+    result.skipped = len(spec.ids) - len(todo)
+    result.errors.update(spec.errors)
+    store.record_errors(job_id, spec.entity, spec.modality, spec.errors)
+    inputs = [spec.inputs[i] for i in todo]
+    bar = tqdm(total=len(todo), desc=result.table, unit="item", disable=not progress or not todo)
+    try:
+        for chunk in engine.run(encoder, factory, inputs, batch_size, chunk_size):
+            ids = [spec.ids[todo[r]] for r in chunk.ok]
+            hashes = [spec.hashes[todo[r]] for r in chunk.ok]
+            store.write(
+                spec.entity,
+                spec.modality,
+                ids,
+                chunk.vectors,
+                encoder=encoder.name,
+                encoder_version=version,
+                content_hashes=hashes,
+                job_id=job_id,
+            )
+            errors = {spec.ids[todo[r]]: reason for r, reason in chunk.errors.items()}
+            store.record_errors(job_id, spec.entity, spec.modality, errors)
+            result.errors.update(errors)
+            result.encoded += len(ids)
+            bar.update(len(chunk.rows))
+    finally:
+        bar.close()
+    result.failed = len(result.errors)
+    if result.encoded:
+        store.index_ids(spec.entity, spec.modality)
+    result.seconds = time.perf_counter() - start
+    return result

@@ -1,0 +1,76 @@
+"""Point-in-time correct training frames: nothing from after ``as_of`` leaks in.
+
+Only interactions with ``timestamp <= as_of`` are kept, and each one is joined with, per
+modality, the newest feature row of its item/user whose ``created_at <= as_of``. A vector
+written later (even for a row that existed earlier) is invisible, as it would have been to a
+model trained at ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from features.store.schema import table_name
+
+if TYPE_CHECKING:
+    from features.store.store import FeatureStore
+
+ITEM_MODALITIES = ("text", "image", "video", "ratings", "review_text", "fused")
+USER_MODALITIES = ("history_text", "ratings")
+
+
+def features_as_of(
+    store: FeatureStore, entity: str, modality: str, as_of: datetime
+) -> pl.DataFrame:
+    """(id, vector, created_at) of the newest row per id written at or before ``as_of``.
+
+    Uses the encoder version that was newest at ``as_of``, so all rows share one space.
+    """
+    from features.store.store import latest_per_id
+
+    cols = ["id", "vector", "encoder_version", "created_at"]
+    df = store.read(table_name(entity, modality), columns=cols)
+    df = df.filter(pl.col("created_at") <= pl.lit(as_of))
+    if df.is_empty():
+        return df.select("id", "vector", "created_at")
+    version = df.sort("created_at")["encoder_version"][-1]
+    df = latest_per_id(df.filter(pl.col("encoder_version") == version))
+    return df.select("id", "vector", "created_at")
+
+
+def training_frame(
+    store: FeatureStore,
+    interactions: pl.DataFrame,
+    as_of: datetime,
+    item_modalities: Iterable[str] | None = None,
+    user_modalities: Iterable[str] | None = None,
+) -> pl.DataFrame:
+    """Interactions up to ``as_of`` with per-modality feature vectors as known at ``as_of``.
+
+    Adds ``item_<modality>`` / ``user_<modality>`` vector columns (null when the entity had no
+    row yet) and ``..._created_at`` columns so callers can audit the join. Modalities default
+    to every table present in the store.
+    """
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)  # canonical timestamps are UTC
+    frame = interactions.filter(pl.col("timestamp") <= pl.lit(as_of))
+    for entity, key, wanted, default in (
+        ("item", "item_id", item_modalities, ITEM_MODALITIES),
+        ("user", "user_id", user_modalities, USER_MODALITIES),
+    ):
+        modalities = list(wanted) if wanted is not None else default
+        for modality in modalities:
+            if not store.has(entity, modality):
+                if wanted is not None:
+                    raise KeyError(f"no feature table {table_name(entity, modality)!r}")
+                continue
+            column = f"{entity}_{modality}"
+            feats = features_as_of(store, entity, modality, as_of).rename(
+                {"id": key, "vector": column, "created_at": f"{column}_created_at"}
+            )
+            frame = frame.join(feats, on=key, how="left")
+    return frame

@@ -1,0 +1,71 @@
+"""Table names and Arrow schemas of the feature store.
+
+One table per (entity, modality) so that each encoder writes, versions and is read on its own;
+every row carries its lineage (encoder, encoder version, content hash, job id, created_at).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+ENTITIES = ("item", "user")
+# Modalities a table may hold; "fused" is written by the fusion step, not by an encoder.
+MODALITIES = ("text", "image", "video", "ratings", "review_text", "history_text", "fused")
+ERRORS_TABLE = "embed_errors"
+JOBS_TABLE = "jobs"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+# A feature row is unique on these columns: re-writing the same content with the same encoder
+# version in the same job is a no-op (what makes a re-run after a crash duplicate-free).
+ROW_KEY = ["id", "encoder_version", "content_hash", "job_id"]
+
+
+def table_name(entity: str, modality: str) -> str:
+    if entity not in ENTITIES:
+        raise ValueError(f"unknown entity {entity!r}; expected one of {ENTITIES}")
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality {modality!r}; expected one of {MODALITIES}")
+    return f"{entity}_{modality}"
+
+
+def feature_schema(dim: int) -> pa.Schema:
+    """Schema of a feature table holding ``dim``-d vectors."""
+    return pa.schema(
+        [
+            ("id", pa.int64()),
+            ("vector", pa.list_(pa.float32(), dim)),
+            ("encoder", pa.string()),
+            ("encoder_version", pa.string()),
+            ("content_hash", pa.string()),
+            ("job_id", pa.string()),
+            ("created_at", TIMESTAMP),
+            # JSON; for fused rows: which modalities and encoder versions went in, and weights.
+            ("lineage", pa.string()),
+        ]
+    )
+
+
+ERRORS_SCHEMA = pa.schema(
+    [
+        ("job_id", pa.string()),
+        ("entity", pa.string()),
+        ("id", pa.int64()),
+        ("modality", pa.string()),
+        ("reason", pa.string()),
+        ("created_at", TIMESTAMP),
+    ]
+)
+
+JOBS_SCHEMA = pa.schema(
+    [
+        ("job_id", pa.string()),
+        ("kind", pa.string()),
+        ("status", pa.string()),
+        ("started_at", TIMESTAMP),
+        ("finished_at", TIMESTAMP),
+        ("summary", pa.string()),  # JSON: per-modality counts, encoders, engine
+    ]
+)
+
+
+def vector_dim(schema: pa.Schema) -> int:
+    return schema.field("vector").type.list_size

@@ -1,0 +1,256 @@
+"""``FeatureStore``: per-(entity, modality) LanceDB tables with lineage and time travel.
+
+Rows are append-only: a new encoder version or a changed input writes a new row next to the old
+ones, so older vectors stay readable (and point-in-time reads stay correct). "Latest" means the
+newest ``created_at`` per id within one encoder version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from features.store.logs import JobLogMixin, sql_str, utcnow
+from features.store.schema import (
+    ROW_KEY,
+    TIMESTAMP,
+    feature_schema,
+    table_name,
+    vector_dim,
+)
+
+Lookup = tuple[np.ndarray, np.ndarray]  # (ids int64 (n,), vectors float32 (n, dim))
+
+
+class FeatureStore(JobLogMixin):
+    """Feature tables in one LanceDB database (a local path or an object-store URI)."""
+
+    def __init__(self, uri: str):
+        import lancedb  # heavy; only when a store is opened
+
+        self.uri = str(uri)
+        self.db = lancedb.connect(self.uri)
+        self._latest: dict[str, tuple[int, str]] = {}  # table -> (table version, encoder ver.)
+
+    # ------------------------------------------------------------------ tables
+    def table_names(self) -> list[str]:
+        return sorted(self.db.list_tables().tables)
+
+    def _open(self, name: str, version: int | None = None):
+        if name not in self.table_names():
+            return None
+        return self.db.open_table(name, version=version) if version else self.db.open_table(name)
+
+    def _require(self, name: str, version: int | None = None):
+        table = self._open(name, version)
+        if table is None:
+            raise KeyError(
+                f"feature table {name!r} does not exist in {self.uri}: run `recsys embed`"
+            )
+        return table
+
+    def has(self, entity: str, modality: str) -> bool:
+        return table_name(entity, modality) in self.table_names()
+
+    # ------------------------------------------------------------------ writes
+    def write(
+        self,
+        entity: str,
+        modality: str,
+        ids: Sequence[int] | np.ndarray,
+        vectors: np.ndarray,
+        *,
+        encoder: str,
+        encoder_version: str,
+        content_hashes: Sequence[str],
+        job_id: str,
+        lineage: Mapping[str, Any] | None = None,
+        created_at: datetime | None = None,
+        replace_on_dim_change: bool = False,
+    ) -> int:
+        """Append feature rows in one commit; rows already present (same key) are skipped.
+
+        Returns the number of rows inserted. ``replace_on_dim_change`` lets derived tables
+        (fused) start over when their width changes; old versions stay readable via checkout.
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)  # (n, dim)
+        n = len(ids)
+        if vectors.ndim != 2 or vectors.shape[0] != n or len(content_hashes) != n:
+            raise ValueError(
+                f"write({entity}, {modality}): {n} ids, vectors {vectors.shape}, "
+                f"{len(content_hashes)} hashes: lengths must agree"
+            )
+        if n == 0:
+            return 0
+        dim = vectors.shape[1]
+        schema = feature_schema(dim)
+        stamp = created_at or utcnow()
+        lineage_json = json.dumps(dict(lineage), sort_keys=True) if lineage else None
+        data = pa.table(
+            {
+                "id": pa.array(np.asarray(ids, dtype=np.int64)),
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
+                "encoder": pa.array([encoder] * n, pa.string()),
+                "encoder_version": pa.array([encoder_version] * n, pa.string()),
+                "content_hash": pa.array(list(content_hashes), pa.string()),
+                "job_id": pa.array([job_id] * n, pa.string()),
+                "created_at": pa.array([stamp] * n, TIMESTAMP),
+                "lineage": pa.array([lineage_json] * n, pa.string()),
+            },
+            schema=schema,
+        )
+        name = table_name(entity, modality)
+        table = self._open(name)
+        if table is not None and vector_dim(table.schema) != dim:
+            if not replace_on_dim_change:
+                raise ValueError(
+                    f"table {name!r} holds {vector_dim(table.schema)}-d vectors but encoder "
+                    f"{encoder!r} ({encoder_version}) gives {dim}-d; use another store URI or "
+                    f"drop the table"
+                )
+            table = self.db.create_table(name, data=data, mode="overwrite")
+            return n
+        if table is None:
+            self.db.create_table(name, data=data)
+            return n
+        result = table.merge_insert(ROW_KEY).when_not_matched_insert_all().execute(data)
+        return int(result.num_inserted_rows)
+
+    def index_ids(self, entity: str, modality: str) -> None:
+        """(Re)build the scalar index on ``id`` that online lookups filter on."""
+        from lancedb.index import BTree
+
+        table = self._open(table_name(entity, modality))
+        if table is not None and table.count_rows() > 0:
+            table.create_index("id", config=BTree(), replace=True)
+
+    # ------------------------------------------------------------------ reads
+    def read(
+        self, name: str, where: str | None = None, columns: list[str] | None = None, version=None
+    ) -> pl.DataFrame:
+        """Raw rows of any table (all versions of every id), optionally filtered (SQL)."""
+        table = self._require(name, version)
+        if where is None:
+            data = table.to_arrow()
+            if columns:
+                data = data.select(columns)
+        else:
+            query = table.search().where(where)
+            if columns:
+                query = query.select(columns)
+            data = query.limit(None).to_arrow()
+        return pl.from_arrow(data)
+
+    def latest_encoder_version(self, entity: str, modality: str) -> str:
+        """Encoder version of the most recently written row (what a plain read returns)."""
+        name = table_name(entity, modality)
+        table_version = self._require(name).version
+        cached = self._latest.get(name)
+        if cached and cached[0] == table_version:  # online lookups: no full scan per request
+            return cached[1]
+        df = self.read(name, columns=["encoder_version", "created_at"])
+        if df.is_empty():
+            raise KeyError(f"feature table {name!r} is empty")
+        latest = str(df.sort("created_at")["encoder_version"][-1])
+        self._latest[name] = (table_version, latest)
+        return latest
+
+    def rows(
+        self, entity: str, modality: str, encoder_version: str | None = None, where: str = ""
+    ) -> pl.DataFrame:
+        """Latest row per id for one encoder version (default: the newest one)."""
+        version = encoder_version or self.latest_encoder_version(entity, modality)
+        clause = f"encoder_version = {sql_str(version)}" + (f" AND ({where})" if where else "")
+        df = self.read(table_name(entity, modality), where=clause)
+        return latest_per_id(df)
+
+    def latest_hashes(self, entity: str, modality: str, encoder_version: str) -> dict[int, str]:
+        """id -> content hash of its newest row for ``encoder_version`` ({} if none)."""
+        name = table_name(entity, modality)
+        if self._open(name) is None:
+            return {}
+        cols = ["id", "content_hash", "created_at"]
+        df = self.read(name, where=f"encoder_version = {sql_str(encoder_version)}", columns=cols)
+        df = latest_per_id(df)
+        return dict(zip(df["id"].to_list(), df["content_hash"].to_list(), strict=True))
+
+    def vectors(self, entity: str, modality: str, encoder_version: str | None = None) -> Lookup:
+        """All latest vectors of a table, sorted by id: for index building and training."""
+        df = self.rows(entity, modality, encoder_version)
+        return _to_numpy(df)
+
+    def get(
+        self,
+        entity: str,
+        ids: Iterable[int],
+        modalities: Iterable[str],
+        encoder_version: str | Mapping[str, str] | None = None,
+    ) -> dict[str, Lookup]:
+        """Online lookup by id; ids without a vector are simply absent from ``ids_found``."""
+        wanted = sorted({int(i) for i in ids})
+        out: dict[str, Lookup] = {}
+        for modality in modalities:
+            version = (
+                encoder_version.get(modality)
+                if isinstance(encoder_version, Mapping)
+                else encoder_version
+            )
+            if not wanted or not self.has(entity, modality):
+                out[modality] = (np.zeros(0, np.int64), np.zeros((0, 0), np.float32))
+                continue
+            where = f"id IN ({', '.join(map(str, wanted))})"
+            out[modality] = _to_numpy(self.rows(entity, modality, version, where=where))
+        return out
+
+    # ------------------------------------------------------------------ versions
+    def versions(self, table: str) -> dict[str, Any]:
+        """LanceDB table versions (number, timestamp, rows) and the encoder versions present."""
+        handle = self._require(table)
+        history = [
+            {
+                "version": v["version"],
+                "timestamp": v["timestamp"],
+                "rows": int(v.get("metadata", {}).get("total_rows", -1)),
+            }
+            for v in handle.list_versions()
+        ]
+        encoders = self.read(table, columns=["encoder", "encoder_version", "created_at"])
+        summary = (
+            encoders.group_by("encoder", "encoder_version")
+            .agg(pl.len().alias("rows"), pl.col("created_at").max().alias("last_written"))
+            .sort("last_written")
+        )
+        return {"table_versions": history, "encoder_versions": summary.to_dicts()}
+
+    def read_version(self, table: str, version: int) -> pl.DataFrame:
+        """The whole table as it was at LanceDB ``version`` (time travel via checkout)."""
+        handle = self._require(table)
+        handle.checkout(version)
+        return pl.from_arrow(handle.to_arrow())
+
+    def training_frame(self, interactions: pl.DataFrame, as_of: datetime, **kwargs) -> pl.DataFrame:
+        """Point-in-time training rows; see ``features.store.pit.training_frame``."""
+        from features.store.pit import training_frame
+
+        return training_frame(self, interactions, as_of, **kwargs)
+
+
+def latest_per_id(df: pl.DataFrame) -> pl.DataFrame:
+    """Keep the newest row per id (ties: the later write), sorted by id."""
+    if df.is_empty():
+        return df
+    return df.sort("created_at", maintain_order=True).unique("id", keep="last").sort("id")
+
+
+def _to_numpy(df: pl.DataFrame) -> Lookup:
+    if df.is_empty():
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    ids = df["id"].to_numpy().astype(np.int64)
+    vectors = np.asarray(df["vector"].to_numpy(), dtype=np.float32)  # (n, dim)
+    return ids, vectors

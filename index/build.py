@@ -1,0 +1,78 @@
+"""`recsys index`: build the FAISS index of the latest run and publish it as `current`."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+from index.base import create_index
+from index.config import IndexConfig, choose_kind
+from index.vectors import load_item_vectors
+from recsys.config import Workspace
+
+INDEX_DIR = "index"
+
+
+def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None = None) -> str:
+    """Index the latest run's item vectors under ``<run>/index/`` and publish the run.
+
+    Args:
+        ws: the workspace.
+        kind: index kind (``faiss-flat``, ``faiss-hnsw``, ``faiss-ivfpq``); None picks by
+            catalog size (see ``choose_kind``).
+        config: index parameters; ``kind`` overrides ``config.kind``.
+
+    Returns:
+        A one-line summary.
+
+    Raises:
+        FileNotFoundError: no trained run, or no item vectors yet.
+    """
+    from recsys.ranker.train import latest_run
+
+    run = latest_run(ws)
+    if run is None:
+        raise FileNotFoundError(
+            f"no trained run in {ws.artifacts_dir}; run `recsys train` before `recsys index`"
+        )
+    start = time.perf_counter()
+    found = load_item_vectors(ws, run)
+    config = config or IndexConfig()
+    if kind is not None:
+        config = IndexConfig.model_validate({**config.model_dump(), "kind": kind})
+    chosen = choose_kind(len(found.ids), config)
+    index = create_index(chosen, config).build(found.ids, found.vectors)
+    seconds = time.perf_counter() - start
+    lineage = {"source": found.source, **found.lineage, "run": run.name}
+    lineage["build_seconds"] = round(seconds, 3)
+    index.save(run / INDEX_DIR, lineage=lineage)
+    publish(ws, run)
+    return (
+        f"index: {chosen} over {index.count:,} items (dim {index.dim}) from {found.source} "
+        f"in {seconds:.1f}s; published {run.name} as current"
+    )
+
+
+def publish(ws: Workspace, run: Path) -> Path:
+    """Point ``artifacts/current`` at ``run`` atomically (readers see old or new, never none).
+
+    A fresh symlink is created under a temporary name and renamed over ``current``: rename is
+    atomic on POSIX, which is what lets the server hot-reload without a window of no index.
+    The link is relative so the workspace can be moved or mounted elsewhere.
+    """
+    link = ws.current_link
+    if link.exists() and not link.is_symlink():
+        raise FileExistsError(f"{link} exists and is not a symlink; move it away to publish")
+    run = Path(run)
+    if run.parent.resolve() != ws.artifacts_dir.resolve():
+        raise ValueError(f"{run} is not a run directory under {ws.artifacts_dir}")
+    tmp = ws.artifacts_dir / f".current-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.symlink(run.name, tmp, target_is_directory=True)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return link

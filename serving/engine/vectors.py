@@ -1,0 +1,177 @@
+"""Item vectors per modality (from the LanceDB feature store) and exact/approximate search."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from recsys.interactions import IdVocab
+
+log = logging.getLogger(__name__)
+
+# Modality name -> LanceDB table written by `recsys embed`.
+MODALITY_TABLES = {
+    "text": "item_text",
+    "image": "item_image",
+    "video": "item_video",
+    "fused": "item_fused",
+}
+# Above this many items a flat scan is replaced by an IVF index (built at load time).
+IVF_THRESHOLD = 50_000
+
+
+@dataclass(frozen=True)
+class ModalityVectors:
+    """(n_items, dim) L2-normalised rows in item-vocab order; ``present`` marks real rows."""
+
+    name: str
+    table: str
+    matrix: np.ndarray  # (n, d) float32, zero rows where missing
+    present: np.ndarray  # (n,) bool
+    ann: VectorSearch
+    pair_mean: float  # typical cosine of two random items (to tell "high" similarity)
+    pair_std: float
+    version: int = -1  # LanceDB table version the rows were read at (reuse across reloads)
+
+    def zscore(self, sims: np.ndarray) -> np.ndarray:
+        return (sims - self.pair_mean) / max(self.pair_std, 1e-3)
+
+
+class VectorSearch:
+    """Inner-product top-k over a matrix with FAISS (flat, or IVF for large catalogs)."""
+
+    def __init__(self, matrix: np.ndarray, present: np.ndarray):
+        import faiss
+
+        self.rows = np.flatnonzero(present).astype(np.int64)  # faiss id -> item index
+        data = np.ascontiguousarray(matrix[self.rows])  # (m, d)
+        dim = matrix.shape[1]
+        if len(self.rows) > IVF_THRESHOLD:
+            nlist = int(4 * np.sqrt(len(self.rows)))
+            quantizer = faiss.IndexFlatIP(dim)
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            index.train(data)
+            index.nprobe = 16
+            self.kind = f"ivf{nlist}"
+        else:
+            index = faiss.IndexFlatIP(dim)
+            self.kind = "flat"
+        index.add(data)
+        self.index = index
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Item indices and scores of the ``k`` nearest rows to one (d,) query."""
+        k = min(k, len(self.rows))
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k)  # (1, k)
+        keep = ids[0] >= 0
+        return self.rows[ids[0][keep]], scores[0][keep]
+
+
+def load_modalities(
+    uri: str,
+    vocab: IdVocab,
+    previous: dict[str, ModalityVectors] | None = None,
+    previous_vocab: IdVocab | None = None,
+) -> dict[str, ModalityVectors]:
+    """Every item modality table in the store, aligned to ``vocab``; missing tables skipped.
+
+    A table whose LanceDB version and item vocabulary are unchanged since ``previous`` is
+    reused as is, so a hot reload of new models does not rebuild unchanged vector indexes.
+    """
+    same_vocab = previous_vocab is not None and np.array_equal(previous_vocab.ids, vocab.ids)
+    import lancedb
+
+    try:
+        db = lancedb.connect(uri)
+        names = set(_table_names(db))
+    except Exception as exc:  # a missing/empty store is a normal state before `recsys embed`
+        log.warning("feature store %s unreadable: %s", uri, exc)
+        return {}
+    out = {}
+    for modality, table in MODALITY_TABLES.items():
+        if table not in names:
+            continue
+        handle = db.open_table(table)
+        version = int(handle.version)
+        old = (previous or {}).get(modality)
+        if same_vocab and old is not None and old.version == version:
+            out[modality] = old
+            continue
+        arrow = _latest_rows(handle.to_arrow())
+        ids = arrow.column("id").to_numpy().astype(np.int64)
+        flat = arrow.column("vector").combine_chunks()
+        vecs = flat.values.to_numpy(zero_copy_only=False).astype(np.float32)
+        vecs = vecs.reshape(len(ids), -1)  # (rows, d)
+        out[modality] = _aligned(modality, table, ids, vecs, vocab, version)
+    return out
+
+
+def _latest_rows(arrow):
+    """(id, vector) of the newest row per id of the newest encoder version.
+
+    Feature-store tables are append-only with lineage columns (``encoder_version``,
+    ``created_at``); plain tables with one row per id are returned as they are.
+    """
+    import polars as pl
+
+    if not {"encoder_version", "created_at"} <= set(arrow.column_names):
+        return arrow.select(["id", "vector"])
+    meta = pl.from_arrow(arrow.select(["id", "encoder_version", "created_at"])).with_row_index()
+    newest = meta.sort("created_at")["encoder_version"][-1]
+    keep = (
+        meta.filter(pl.col("encoder_version") == newest)
+        .sort("created_at", maintain_order=True)
+        .unique("id", keep="last")
+        .sort("id")["index"]
+        .to_numpy()
+    )
+    return arrow.select(["id", "vector"]).take(keep)
+
+
+def _table_names(db) -> list[str]:
+    listed = db.list_tables() if hasattr(db, "list_tables") else db.table_names()
+    return list(getattr(listed, "tables", listed))
+
+
+def _aligned(
+    modality: str, table: str, ids: np.ndarray, vecs: np.ndarray, vocab: IdVocab, version: int
+) -> ModalityVectors:
+    pos = vocab.index(ids)
+    keep = pos >= 0
+    matrix = np.zeros((len(vocab), vecs.shape[1]), np.float32)
+    norms = np.linalg.norm(vecs[keep], axis=1, keepdims=True)
+    matrix[pos[keep]] = vecs[keep] / np.maximum(norms, 1e-12)
+    present = np.zeros(len(vocab), bool)
+    present[pos[keep]] = True
+    mean, std = _pair_stats(matrix[present])
+    ann = VectorSearch(matrix, present)
+    return ModalityVectors(modality, table, matrix, present, ann, mean, std, version)
+
+
+def _pair_stats(rows: np.ndarray, pairs: int = 2000) -> tuple[float, float]:
+    if len(rows) < 2:
+        return 0.0, 1.0
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, len(rows), pairs), rng.integers(0, len(rows), pairs)
+    a, b = a[a != b], b[a != b]
+    sims = np.einsum("ij,ij->i", rows[a], rows[b])
+    return float(sims.mean()), float(sims.std())
+
+
+class PublishedSearch:
+    """The FAISS index `recsys index` published with the run, answering in item indices."""
+
+    def __init__(self, index, vocab: IdVocab, kind: str):
+        self.index = index
+        self.vocab = vocab
+        self.kind = kind
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        ids, scores = self.index.search(query.reshape(1, -1).astype(np.float32), k)  # (1, k)
+        pos = self.vocab.index(ids[0])
+        keep = (ids[0] >= 0) & (pos >= 0)
+        return pos[keep], scores[0][keep]

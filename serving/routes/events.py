@@ -1,0 +1,41 @@
+"""Interaction events: shape the next recommendations at once and feed the next training."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from serving.deps import ApiKeyDep, EngineDep, StateDep
+from serving.schemas import EventsRequest, EventsResponse, RejectedEvent
+
+router = APIRouter(tags=["events"])
+
+
+@router.post("/events", response_model=EventsResponse)
+def post_events(
+    body: EventsRequest, _: ApiKeyDep, engine: EngineDep, state: StateDep
+) -> EventsResponse:
+    """Append events (API key required). Unknown items are rejected one by one, the rest kept."""
+    rows, rejected = [], []
+    now = datetime.now(UTC)
+    for i, event in enumerate(body.events):
+        if engine.snap.items.vocab.index([event.item_id])[0] < 0:
+            rejected.append(
+                RejectedEvent(index=i, error=f"item {event.item_id} is not in the catalog")
+            )
+            continue
+        if event.kind == "rating" and event.rating is None:
+            rejected.append(RejectedEvent(index=i, error="kind 'rating' needs a rating (1-5)"))
+            continue
+        row = event.model_dump()
+        row["timestamp"] = event.timestamp or now
+        rows.append(row)
+    path = state.events.append(rows) if rows else state.events.path_for(now)
+    for row in rows:  # persisted first, then visible: a crash never shows unsaved events
+        state.sessions.add(row["user_id"], row["item_id"], row["kind"], row["rating"])
+    state.metrics.events.labels(result="accepted").inc(len(rows))
+    state.metrics.events.labels(result="rejected").inc(len(rejected))
+    return EventsResponse(
+        accepted=len(rows), rejected=rejected, path=str(path.relative_to(state.ws.root))
+    )

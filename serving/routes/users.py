@@ -1,0 +1,37 @@
+"""Users the web page can offer, and a user's viewing history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from serving.deps import EngineDep, SettingsDep, StateDep
+from serving.schemas import HistoryItem, HistoryResponse, UsersResponse, UserSummary
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/users", response_model=UsersResponse)
+def demo_users(engine: EngineDep, settings: SettingsDep) -> UsersResponse:
+    """A few users with a usable history (most liked items first) for the demo page."""
+    liked = engine.snap.histories.liked
+    ranked = sorted(liked, key=lambda u: (-min(len(liked[u]), 40), u))
+    # Prefer mid-sized histories: long enough to show taste, short enough to read.
+    chosen = [u for u in ranked if 5 <= len(liked[u]) <= 40][: settings.demo_users]
+    chosen = chosen or ranked[: settings.demo_users]
+    return UsersResponse(users=[UserSummary(user_id=u, n_liked=len(liked[u])) for u in chosen])
+
+
+@router.get("/users/{user_id}/history", response_model=HistoryResponse)
+def user_history(user_id: int, engine: EngineDep, state: StateDep) -> HistoryResponse:
+    """Liked items (catalog history then live events), newest first."""
+    ids = engine.user_history(user_id) + state.sessions.liked(user_id)
+    items = []
+    for item_id in dict.fromkeys(reversed(ids)):  # newest first, each once
+        idx = int(engine.snap.items.vocab.index([item_id])[0])
+        if idx >= 0:
+            items.append(
+                HistoryItem(
+                    item_id=item_id, title=engine.title(idx), poster_url=engine.poster_url(idx)
+                )
+            )
+    return HistoryResponse(user_id=user_id, known=engine.known_user(user_id), items=items)

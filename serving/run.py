@@ -1,0 +1,44 @@
+"""`recsys serve`: uvicorn running the app on a workspace."""
+
+from __future__ import annotations
+
+import os
+
+from recsys.config import Workspace
+
+# Each request does small matrix work; math libraries spinning up one thread per core for it
+# only fight the request threads for CPU. One thread each, unless the operator says otherwise.
+SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_math_threads() -> None:
+    """One math thread per request thread (env for libraries not loaded yet, live for others)."""
+    for var in SINGLE_THREADED:
+        os.environ.setdefault(var, "1")
+    n = int(os.environ["OMP_NUM_THREADS"])
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(n)
+    except ImportError:
+        pass
+    try:  # numpy may already be loaded (e.g. by `recsys demo`): cap its BLAS pool too
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:
+        pass
+
+
+def run_server(ws: Workspace, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """Serve API + web page until interrupted (Ctrl-C); settings also read ``RECSYS_*``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    limit_math_threads()
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    app = create_app(Settings(workspace=ws.root))
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    return "serve: stopped"

@@ -1,0 +1,100 @@
+"""`run_index` on a tiny workspace: real LanceDB table, real FAISS index, atomic publish."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from index.base import load_index
+from index.build import publish, run_index
+from recsys.config import Workspace
+
+
+def fake_run(ws: Workspace, name: str) -> os.PathLike:
+    """What `recsys train` leaves behind, minus the models (indexing does not read them)."""
+    run = ws.artifacts_dir / name
+    (run / "models").mkdir(parents=True)
+    (ws.artifacts_dir / "LATEST").write_text(name)
+    return run
+
+
+def write_item_text(ws: Workspace, ids: np.ndarray, vectors: np.ndarray) -> None:
+    import lancedb
+
+    dim = vectors.shape[1]
+    table = pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
+        }
+    )
+    lancedb.connect(ws.lancedb_uri).create_table("item_text", data=table)
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch):
+    monkeypatch.delenv("RECSYS_LANCEDB_URI", raising=False)
+    return Workspace(tmp_path / "ws").ensure()
+
+
+def test_index_from_item_text_publishes_current(ws, unit_vectors):
+    ids = np.arange(100, 160, dtype=np.int64)
+    vectors = unit_vectors(60, 16)
+    write_item_text(ws, ids, vectors)
+    run = fake_run(ws, "run-a")
+
+    summary = run_index(ws)
+
+    assert "faiss-flat over 60 items (dim 16) from item_text" in summary and "run-a" in summary
+    link = ws.current_link
+    assert link.is_symlink() and os.readlink(link) == "run-a"  # relative: workspace can move
+    assert ws.current_run() == run.resolve()
+    index = load_index(link / "index")
+    found, _ = index.search(vectors[:3], k=1)
+    np.testing.assert_array_equal(found[:, 0], ids[:3])
+    manifest = json.loads((run / "index" / "manifest.json").read_text())
+    assert manifest["lineage"]["source"] == "item_text" and manifest["lineage"]["run"] == "run-a"
+    assert not [p for p in ws.artifacts_dir.iterdir() if p.name.startswith(".current")]
+
+
+def test_hybrid_item_tower_preferred_and_republish_switches(ws, unit_vectors):
+    write_item_text(ws, np.arange(10, dtype=np.int64), unit_vectors(10, 8))
+    fake_run(ws, "run-a")
+    run_index(ws)
+    assert os.readlink(ws.current_link) == "run-a"
+    run = fake_run(ws, "run-b")
+    (run / "models" / "hybrid").mkdir()
+    hybrid = unit_vectors(12, 5, seed=3)
+    np.savez(run / "models" / "hybrid" / "item_vectors.npz", item_ids=np.arange(12), vectors=hybrid)
+
+    summary = run_index(ws, kind="faiss-hnsw")
+
+    assert "faiss-hnsw over 12 items (dim 5) from hybrid" in summary
+    assert os.readlink(ws.current_link) == "run-b"
+    assert load_index(ws.current_link / "index").kind == "faiss-hnsw"
+
+
+@pytest.fixture
+def run_a(ws):
+    return fake_run(ws, "run-a")
+
+
+def test_no_vectors_tells_user_to_embed(ws, run_a):
+    with pytest.raises(FileNotFoundError, match="recsys embed"):
+        run_index(ws)
+    assert not ws.current_link.exists()
+
+
+def test_no_run_tells_user_to_train(ws):
+    with pytest.raises(FileNotFoundError, match="recsys train"):
+        run_index(ws)
+
+
+def test_publish_refuses_to_clobber_a_real_directory(ws, run_a):
+    ws.current_link.mkdir()
+    with pytest.raises(FileExistsError, match="not a symlink"):
+        publish(ws, run_a)

@@ -1,0 +1,76 @@
+"""Engine-level behaviour: published FAISS index, reuse across reloads, MMR, explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from serving.engine import RecommendationEngine
+from serving.engine.rerank import mmr
+
+
+def test_published_index_is_used_and_agrees_with_in_memory(
+    serving_ws, encoders, engine, switch_run
+):
+    from index.base import create_index
+
+    run = switch_run("run-indexed")
+    text = engine.snap.modalities["text"]
+    ids = engine.snap.items.vocab.ids[text.present]
+    create_index("faiss-flat").build(ids, text.matrix[text.present]).save(
+        run / "index", lineage={"source": "item_text"}
+    )
+    published = RecommendationEngine.load(serving_ws, encoders, previous=engine)
+    assert published.index_version == "faiss-flat@run-indexed"
+    assert published.snap.modalities["text"] is text  # unchanged table reused, not rebuilt
+    for user in (1, 2, 3):
+        a = [r.item_id for r in published.recommend(user_id=user, k=5).items]
+        b = [r.item_id for r in engine.recommend(user_id=user, k=5).items]
+        assert a == b
+
+
+def test_mmr_zero_diversity_keeps_order_and_high_diversity_spreads():
+    vecs = np.asarray([[1, 0], [1, 0], [0.99, 0.14], [0, 1]], np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    cands, rel = np.arange(4), np.asarray([1.0, 0.9, 0.8, 0.5])
+    assert mmr(cands, rel, vecs, 2, 0.0).tolist() == [0, 1]
+    assert mmr(cands, rel, vecs, 2, 0.7).tolist() == [0, 3]
+
+
+def test_session_history_overrides_cold_start(engine):
+    cold = engine.recommend(user_id=424242, k=3)
+    assert cold.cold_start and all(r.reason == "popular right now" for r in cold.items)
+    warm = engine.recommend(user_id=424242, history=[130, 131, 132], k=3)
+    assert not warm.cold_start
+    assert all(r.title.startswith("Laughs") for r in warm.items)
+    assert {130, 131, 132}.isdisjoint(r.item_id for r in warm.items)
+
+
+def test_append_only_feature_table_uses_newest_version_newest_row():
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow as pa
+
+    from serving.engine.vectors import _latest_rows
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [  # (id, encoder_version, created_at, vector)
+        (1, "v1", t0, [1.0, 0.0]),
+        (2, "v1", t0, [0.0, 1.0]),
+        (1, "v2", t0 + timedelta(1), [0.5, 0.5]),
+        (2, "v2", t0 + timedelta(1), [0.2, 0.8]),
+        (1, "v2", t0 + timedelta(2), [0.9, 0.1]),  # item 1 re-embedded: newest wins
+    ]
+    table = pa.table(
+        {
+            "id": pa.array([r[0] for r in rows], pa.int64()),
+            "encoder_version": [r[1] for r in rows],
+            "created_at": [r[2] for r in rows],
+            "vector": pa.FixedSizeListArray.from_arrays(
+                pa.array([x for r in rows for x in r[3]], pa.float32()), 2
+            ),
+        }
+    )
+    out = _latest_rows(table)
+    assert out.column("id").to_pylist() == [1, 2]
+    got = np.asarray(out.column("vector").to_pylist())
+    assert np.allclose(got, [[0.9, 0.1], [0.2, 0.8]])

@@ -1,0 +1,99 @@
+"""Events (auth, persistence, immediate effect) and atomic hot reload."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+
+
+def _event(user_id, item_id, **extra):
+    return {"user_id": user_id, "item_id": item_id, "kind": "view", **extra}
+
+
+def test_events_need_an_api_key(client, settings):
+    body = {"events": [_event(1, 100)]}
+    assert client.post("/events", json=body).status_code == 401
+    r = client.post("/events", json=body, headers={"X-API-Key": "wrong"})
+    assert r.status_code == 403
+    r = client.post("/events", json=body, headers={"Authorization": f"Bearer {settings.api_key}"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+
+
+def test_events_change_next_recommendations_and_are_persisted(client, settings, serving_ws):
+    auth = {"X-API-Key": settings.api_key}
+    user = 5000  # not in the catalog: cold start until the events arrive
+    assert client.get(f"/users/{user}/recommendations").json()["cold_start"] is True
+    events = [
+        _event(user, 120),
+        _event(user, 121, kind="rating", rating=5.0),
+        _event(user, 999999),
+        _event(user, 122, kind="rating"),
+    ]
+    r = client.post("/events", json={"events": events}, headers=auth).json()
+    assert r["accepted"] == 2
+    assert [e["index"] for e in r["rejected"]] == [2, 3]
+    assert "not in the catalog" in r["rejected"][0]["error"]
+    body = client.get(f"/users/{user}/recommendations", params={"k": 3}).json()
+    assert body["cold_start"] is False
+    assert all(it["title"].startswith("Night") for it in body["items"]), body
+    assert not {120, 121} & {it["item_id"] for it in body["items"]}
+    lines = (serving_ws.root / r["path"]).read_text().splitlines()
+    rows = [json.loads(x) for x in lines if json.loads(x)["user_id"] == user]
+    assert [(x["item_id"], x["kind"], x["rating"]) for x in rows] == [
+        (120, "view", None),
+        (121, "rating", 5.0),
+    ]
+    assert rows[0]["timestamp"].endswith("+00:00")
+
+
+def test_events_bad_body_is_422(client, settings):
+    auth = {"X-API-Key": settings.api_key}
+    r = client.post("/events", json={"events": [{"user_id": "x", "item_id": 1}]}, headers=auth)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "events", 0, "user_id"]
+    r = client.post("/events", json={"events": [_event(1, 100, kind="like")]}, headers=auth)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "kind"
+
+
+def test_admin_reload_needs_key_and_swaps(client, settings, switch_run):
+    assert client.post("/admin/reload").status_code == 401
+    switch_run("run-b")
+    r = client.post("/admin/reload", headers={"X-API-Key": settings.api_key})
+    assert r.status_code == 200 and r.json()["model_version"] == "run-b"
+    assert client.get("/users/1/recommendations").json()["model_version"] == "run-b"
+
+
+def test_hot_reload_while_requests_flow(settings, encoders, switch_run):
+    """Switching artifacts/current under load: picked up automatically, zero failed requests."""
+    fast = settings.model_copy(update={"reload_poll_seconds": 0.1})
+    with TestClient(create_app(fast, encoders=encoders)) as c:
+        deadline = time.time() + 60
+        while c.get("/ready").status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
+        statuses, versions, stop = [], set(), threading.Event()
+
+        def hammer():
+            while not stop.is_set():
+                r = c.get("/users/1/recommendations", params={"k": 5})
+                statuses.append(r.status_code)
+                versions.add(r.json().get("model_version"))
+
+        worker = threading.Thread(target=hammer)
+        worker.start()
+        try:
+            for name in ("run-c", "run-d"):
+                switch_run(name)
+                deadline = time.time() + 30
+                while c.get("/version").json()["model_version"] != name:
+                    assert time.time() < deadline, f"{name} never picked up"
+                    time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join()
+        assert statuses and set(statuses) == {200}
+        assert {"run-c", "run-d"} <= versions
