@@ -14,7 +14,7 @@ from recsys.ranker.base import top_k
 
 def _interactions(rows):
     return pl.DataFrame(
-        rows, schema=["user_id", "item_id", "rating"], orient="row"
+        rows, schema=["user_id", "item_id", "rating", "watch_fraction"], orient="row"
     ).with_columns(pl.lit(datetime(2024, 1, 1, tzinfo=UTC)).alias("timestamp"))
 
 
@@ -25,8 +25,10 @@ def test_vocab_maps_known_ids_and_flags_unknown():
     assert IdVocab.from_ids([]).index([5]).tolist() == [-1]
 
 
-def test_low_ratings_are_not_positives():
-    df = _interactions([(1, 1, 5.0), (1, 2, 1.0), (1, 3, None)])
+def test_low_ratings_and_abandoned_views_are_not_positives():
+    df = _interactions(
+        [(1, 1, 5.0, None), (1, 2, 1.0, None), (1, 3, None, 0.9), (1, 4, None, 0.1)]
+    )
     liked = positives(df).sort("item_id")
     assert liked["item_id"].to_list() == [1, 3]
 
