@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--no-hybrid", action="store_true")
     p.add_argument("--hybrid-ablation", action="store_true")
+    p.add_argument("--hybrid-on-extra", action="store_true")
     p.add_argument(
         "--hybrid",
         type=json.loads,
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
         fields["hybrid_overrides"] = a.hybrid
     if a.hybrid_ablation:
         fields["hybrid_ablation"] = True
+    if a.hybrid_on_extra:
+        fields["hybrid_on_extra"] = True
     cfg = EvalConfig.thorough(**fields) if a.thorough else EvalConfig(**fields)
     print(run_evaluate(ws, a.report or ws.reports_dir / "latest", cfg))
 

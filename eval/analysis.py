@@ -78,7 +78,8 @@ def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: 
 
 
 def _goal(goal: str, value: float | None, target: float, detail: str) -> dict:
-    met = None if value is None else bool(value >= target)
+    # a zero value never "meets" a zero target (e.g. 10 x popularity = 0 on cold items)
+    met = None if value is None else bool(value >= target and value > 0)
     ratio = None if value is None or target <= 0 else value / target
     return {
         "goal": goal,

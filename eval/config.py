@@ -25,7 +25,8 @@ class EvalConfig(BaseModel):
     n_boot: int = 1000
     seed: int = 0
     hybrid: bool = True
-    hybrid_overrides: dict = Field(default_factory=lambda: {"max_epochs": 3})
+    hybrid_overrides: dict = Field(default_factory=lambda: {"max_epochs": 2})
+    hybrid_on_extra: bool = False  # also train the hybrid for the extra protocols (slow)
     ablation: bool = True  # content-kNN per modality, warm and cold
     hybrid_ablation: bool = False  # one hybrid per modality (slow)
     n_examples: int = 3
@@ -37,5 +38,6 @@ class EvalConfig(BaseModel):
             "grid": "thorough",
             "hybrid_overrides": {},
             "hybrid_ablation": True,
+            "hybrid_on_extra": True,
         }
         return cls(**{**base, **overrides})

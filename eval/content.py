@@ -31,17 +31,25 @@ class ItemContent:
     (``"text+image+ratings"``), or ``"fused"`` = every available modality fused.
     """
 
-    def __init__(self, static: dict[str, np.ndarray], item_vocab: IdVocab, fusion_config=None,
-                 notes: list[str] | None = None, ratings: bool = True):
+    def __init__(
+        self,
+        static: dict[str, np.ndarray],
+        item_vocab: IdVocab,
+        fusion_config=None,
+        notes: list[str] | None = None,
+        ratings: bool = True,
+    ):
         self.item_vocab = item_vocab
         self.static = {m: v for m, v in static.items() if m in CONTENT}
         self.fusion_config = fusion_config
         self.notes = list(notes or [])
         self.ratings = ratings and _ratings_available(self.notes)
         if "ratings" in static or "fused" in static:
-            self.notes.append("store tables item_ratings/item_fused were fitted on all "
-                              "interactions (test included): not used; ratings vectors are "
-                              "refitted on each training frame and fused again")
+            self.notes.append(
+                "store tables item_ratings/item_fused were fitted on all "
+                "interactions (test included): not used; ratings vectors are "
+                "refitted on each training frame and fused again"
+            )
         self._cache: dict[tuple, np.ndarray] = {}
 
     @classmethod
@@ -92,7 +100,14 @@ class ItemContent:
 
         users = frame["user_id"].unique().sort().to_numpy()
         fitted = RatingsFeatures.fit(frame, self.item_vocab.ids, users)
-        return np.asarray(fitted.item_vectors(), np.float32)  # (n_items, d)
+        vectors = np.asarray(fitted.item_vectors(), np.float32)  # (n_items, d)
+        # An item without interactions in the frame has no ratings signal: a zero row (mask
+        # False) rather than the normalised numerical noise the factorisation leaves there.
+        seen = self.item_vocab.index(frame["item_id"].unique().to_numpy())
+        has = np.zeros(len(self.item_vocab), bool)
+        has[seen[seen >= 0]] = True
+        vectors[~has] = 0.0
+        return vectors
 
     def _fuse(self, modalities: list[str], frame: pl.DataFrame) -> np.ndarray:
         from features.fusion import FusionConfig, create_fusion

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eval.baselines import Baseline
-from eval.protocol import EvalData, ModelResult, prepare
+from eval.protocol import EvalData, ModelResult, evaluate, prepare
 from eval.splits import Split
 from eval.tuning import Tuned, run_baseline
 from recsys.interactions import IdVocab
@@ -25,6 +25,7 @@ class SplitResults:
     results: list[ModelResult] = field(default_factory=list)
     tuned: dict[str, Tuned] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    alt: SplitResults | None = None  # same fitted models, ranking restricted to candidates
 
     def by_name(self, name: str) -> ModelResult | None:
         return next((r for r in self.results if r.name == name), None)
@@ -61,11 +62,20 @@ def run_suite(
     ks: tuple[int, ...] = (10, 20),
     n_boot: int = 1000,
     progress=None,
+    candidates: np.ndarray | None = None,
 ) -> SplitResults:
-    """Evaluate ``baselines`` on ``split``; a model that fails is recorded as a note, not fatal."""
+    """Evaluate ``baselines`` on ``split``; a model that fails is recorded as a note, not fatal.
+
+    With ``candidates`` (item ids) the same fitted models are also scored with ranking
+    restricted to those items; that result is ``.alt``.
+    """
     valid_data = prepare(split.train, split.valid, item_vocab) if split.valid.height else None
     test_data = prepare(split.train_valid(), split.test, item_vocab)
     out = SplitResults(split, test_data)
+    if candidates is not None:
+        out.alt = SplitResults(
+            split, prepare(split.train_valid(), split.test, item_vocab, candidates)
+        )
     if not len(test_data.user_ids):
         out.notes.append(f"{split.description['name']}: no test user has a positive; skipped")
         return out
@@ -83,4 +93,9 @@ def run_suite(
                 progress.update(1)
         out.results.append(result)
         out.tuned[baseline.name] = tuned
+        if out.alt is not None and tuned.model is not None:
+            alt = evaluate(tuned.model, out.alt.test_data, baseline.name, ks, item_vectors, n_boot)
+            alt.params = tuned.params
+            out.alt.results.append(alt)
+            out.alt.tuned[baseline.name] = tuned
     return out

@@ -32,8 +32,17 @@ class EvalData:
     n_fit_users: int
 
 
-def prepare(fit: pl.DataFrame, target: pl.DataFrame, item_vocab: IdVocab) -> EvalData:
-    """Build histories/exclusions from ``fit`` and relevance from ``target`` positives."""
+def prepare(
+    fit: pl.DataFrame,
+    target: pl.DataFrame,
+    item_vocab: IdVocab,
+    candidates: np.ndarray | None = None,
+) -> EvalData:
+    """Build histories/exclusions from ``fit`` and relevance from ``target`` positives.
+
+    ``candidates`` (item ids) restricts ranking to those items (everything else is excluded),
+    e.g. only the new items in a cold-start variant; None = the whole catalog.
+    """
     target_pos = positives(target)
     target_pos = target_pos.filter(pl.col("item_id").is_in(item_vocab.ids.tolist()))
     users = IdVocab.from_ids(target_pos["user_id"])
@@ -41,6 +50,11 @@ def prepare(fit: pl.DataFrame, target: pl.DataFrame, item_vocab: IdVocab) -> Eva
     seen = seen_pairs(fit)
     relevant = user_item_matrix(target_pos, users, item_vocab, weight=None)
     exclude = user_item_matrix(seen, users, item_vocab, weight=None)
+    if candidates is not None:
+        outside = np.ones(len(item_vocab), bool)
+        outside[item_vocab.index(candidates)[item_vocab.index(candidates) >= 0]] = False
+        block = sp.csr_matrix(np.broadcast_to(outside, (len(users), len(item_vocab))))
+        exclude = ((exclude + block) > 0).astype(np.float32).tocsr()
     all_fit_users = IdVocab.from_ids(fit_pos["user_id"])
     counts = np.asarray(
         user_item_matrix(fit_pos, all_fit_users, item_vocab, weight=None).sum(0)
@@ -51,7 +65,7 @@ def prepare(fit: pl.DataFrame, target: pl.DataFrame, item_vocab: IdVocab) -> Eva
         histories=user_item_matrix(fit_pos, users, item_vocab, weight="weight"),
         exclude=exclude,
         relevant=relevant,
-        history_len=np.diff(exclude.indptr),
+        history_len=np.diff(user_item_matrix(seen, users, item_vocab, weight=None).indptr),
         item_counts=counts,
         n_fit_users=len(all_fit_users),
     )

@@ -87,7 +87,8 @@ def run_evaluate(
     cold_models += [hybrid(x) for x in hybrid_ablation]
 
     total = (
-        len(main_models) * (1 + len(cfg.extra_protocols))
+        len(main_models)
+        + len(cfg.extra_protocols) * (len(main_models) - (0 if cfg.hybrid_on_extra else hybrid_ok))
         + len(ablation_mods)
         + len(hybrid_ablation)
         + (len(cold_models) if cfg.cold_items else 0)
@@ -95,11 +96,14 @@ def run_evaluate(
     bar = tqdm(total=total, desc="evaluate", unit="model")
     main_split = make_split(inter, cfg.protocol, **split_kw)
     main = run_suite(main_split, vocab, main_models, diversity_vectors, ks, cfg.n_boot, bar)
+    extra_models = [
+        m for m in main_models if cfg.hybrid_on_extra or not m.name.startswith("hybrid")
+    ]
     extras = {
         p: run_suite(
             make_split(inter, p, **split_kw),
             vocab,
-            main_models,
+            extra_models,
             diversity_vectors,
             ks,
             cfg.n_boot,
@@ -117,14 +121,10 @@ def run_evaluate(
     )
     cold = None
     if cfg.cold_items:
+        cold_split = make_split(inter, "cold_item", **split_kw)
+        new_items = cold_split.test["item_id"].unique().to_numpy()
         cold = run_suite(
-            make_split(inter, "cold_item", **split_kw),
-            vocab,
-            cold_models,
-            diversity_vectors,
-            ks,
-            cfg.n_boot,
-            bar,
+            cold_split, vocab, cold_models, diversity_vectors, ks, cfg.n_boot, bar, new_items
         )
     bar.close()
 
@@ -165,18 +165,31 @@ def _assemble(
         titles[p] = f"Secondary protocol: {p}"
     if cold is not None:
         sections["cold_items"] = cold.to_json()
-        titles["cold_items"] = "Cold items (items first seen after the cut-off)"
+        titles["cold_items"] = "Cold items (items first seen after the cut-off), full catalog"
+        if cold.alt is not None:
+            sections["cold_items_only"] = cold.alt.to_json()
+            titles["cold_items_only"] = "Cold items, ranking restricted to the new items"
     hybrid_name = f"hybrid[{content_mod or 'ids'}]"
     goals = analysis.goals(main, cold, hybrid_name, "content_knn[text]")
+    if cold is not None and cold.alt is not None:
+        for g in analysis.goals(main, cold.alt, hybrid_name, "content_knn[text]")[1:]:
+            goals.append({**g, "goal": g["goal"] + " (new items only)"})
     ablation = None
     if content_mod and cfg.ablation:
         metric = f"recall@{max(cfg.ks)}"
         values: dict[str, dict[str, float]] = {}
-        for res, col in ((main, "warm"), (warm_abl, "warm"), (cold, "cold")):
+        cold_alt = cold.alt if cold is not None else None
+        for res, col in (
+            (main, "warm"),
+            (warm_abl, "warm"),
+            (cold, "cold"),
+            (cold_alt, "cold, new items only"),
+        ):
             for r in res.results if res else []:
                 if r.name.startswith(("content_knn", "hybrid")):
                     values.setdefault(r.name, {})[col] = r.mean(metric)
-        ablation = {"metric": metric, "rows": values}
+        columns = ["warm", "cold", "cold, new items only"]
+        ablation = {"metric": metric, "rows": values, "columns": columns}
     example_model = (
         hybrid_name
         if hybrid_ok and main.by_name(hybrid_name)

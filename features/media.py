@@ -1,13 +1,15 @@
 """Safe loading of posters and trailers: every failure is an ``EncodeError`` with a reason code.
 
 Reason codes (the message starts with one): ``outside_media_root``, ``missing_file``,
-``not_a_file``, ``empty_file``, ``corrupt_image``, ``decompression_bomb``, ``corrupt_video``,
-``no_video_stream``.
+``not_a_file``, ``empty_file``, ``unreadable_file``, ``file_too_large``, ``corrupt_image``,
+``decompression_bomb``, ``corrupt_video``, ``no_video_stream``. Encoders add ``no_media``,
+``bad_input_type``, ``no_frames`` and ``truncated_video``.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ def resolve_media_path(path: str | Path, media_root: str | Path | None) -> Path:
         raise EncodeError(f"{resolved} is not a regular file", "not_a_file")
     if resolved.stat().st_size == 0:
         raise EncodeError(f"{resolved} is 0 bytes", "empty_file")
+    if not os.access(resolved, os.R_OK):
+        raise EncodeError(f"{resolved} is not readable by this process", "unreadable_file")
     return resolved
 
 

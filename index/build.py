@@ -7,6 +7,8 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
+
 from index.base import create_index
 from index.config import IndexConfig, choose_kind
 from index.vectors import load_item_vectors
@@ -39,20 +41,46 @@ def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None
         )
     start = time.perf_counter()
     found = load_item_vectors(ws, run)
+    ids, vectors, skipped = drop_bad_rows(found.ids, found.vectors)
+    if not len(ids):
+        raise ValueError(f"all {len(found.ids)} {found.source} vectors are non-finite; re-embed")
     config = config or IndexConfig()
     if kind is not None:
         config = IndexConfig.model_validate({**config.model_dump(), "kind": kind})
-    chosen = choose_kind(len(found.ids), config)
-    index = create_index(chosen, config).build(found.ids, found.vectors)
+    chosen = choose_kind(len(ids), config)
+    index = create_index(chosen, config).build(ids, vectors)
     seconds = time.perf_counter() - start
-    lineage = {"source": found.source, **found.lineage, "run": run.name}
+    lineage = {"source": found.source, **found.lineage, "run": run.name, "skipped": skipped}
     lineage["build_seconds"] = round(seconds, 3)
     index.save(run / INDEX_DIR, lineage=lineage)
     publish(ws, run)
+    dropped = sum(len(v) for v in skipped.values())
+    note = f" ({dropped} bad rows skipped, listed in the manifest)" if dropped else ""
     return (
         f"index: {chosen} over {index.count:,} items (dim {index.dim}) from {found.source} "
-        f"in {seconds:.1f}s; published {run.name} as current"
+        f"in {seconds:.1f}s{note}; published {run.name} as current"
     )
+
+
+def drop_bad_rows(
+    ids: np.ndarray, vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:
+    """Drop rows that would poison the index, keeping the rest and naming what was dropped.
+
+    Non-finite vectors (a failed encoder row) would win or lose every inner product; a repeated
+    id would make results ambiguous (the first row is kept).
+    """
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    vectors = np.asarray(vectors, dtype=np.float32)  # (N, D)
+    finite = np.isfinite(vectors).all(axis=1)
+    first = np.zeros(len(ids), dtype=bool)
+    first[np.unique(ids, return_index=True)[1]] = True
+    keep = finite & first
+    skipped = {
+        "non_finite": ids[~finite].tolist(),
+        "duplicate": ids[finite & ~first].tolist(),
+    }
+    return ids[keep], vectors[keep], skipped
 
 
 def publish(ws: Workspace, run: Path) -> Path:

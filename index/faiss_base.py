@@ -69,7 +69,7 @@ class FaissIndex(Index):
         inner = self._make(vectors.shape[1], len(ids))
         self._train(inner, vectors)
         index = faiss.IndexIDMap2(inner)
-        index.add_with_ids(vectors, ids)
+        _add_with_progress(index, ids, vectors, self.kind)
         self._index, self._inner = index, inner  # keep inner alive: SWIG does not own it
         self._ids = np.sort(ids)
         return self
@@ -167,6 +167,17 @@ class FaissIndex(Index):
         if self._index is None:
             raise RuntimeError(f"{self.kind} index is empty: call build() or load() first")
         return self._index
+
+
+def _add_with_progress(index, ids: np.ndarray, vectors: np.ndarray, kind: str) -> None:
+    """Add in chunks so big catalogs show a progress bar (HNSW at 1M takes minutes)."""
+    from tqdm import tqdm
+
+    step = 50_000
+    with tqdm(total=len(ids), desc=f"{kind} add", unit="item", disable=len(ids) < 200_000) as bar:
+        for lo in range(0, len(ids), step):
+            index.add_with_ids(vectors[lo : lo + step], ids[lo : lo + step])
+            bar.update(min(step, len(ids) - lo))
 
 
 def _check_build_input(ids: np.ndarray, vectors: np.ndarray) -> None:

@@ -110,8 +110,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModalityUnavailableError, handler(409))
     app.add_exception_handler(EncoderUnavailable, handler(501))
 
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         # OpenAI-style bodies ({"error": ...}) go out as they are, everything else as detail.
+        assert isinstance(exc, HTTPException)
         body = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 

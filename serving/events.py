@@ -67,6 +67,7 @@ class EventLog:
 
 
 def _iso(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+    if isinstance(value, datetime):  # naive timestamps are taken as UTC, like the catalog's
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

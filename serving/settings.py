@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         demo_users: How many users the web page offers in its dropdown.
     """
 
-    model_config = SettingsConfigDict(env_prefix="RECSYS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RECSYS_", extra="forbid")
 
     workspace: Path = Path("workspace")
     api_key: str | None = None

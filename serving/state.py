@@ -71,13 +71,19 @@ class ServiceState:
         interval = self.settings.reload_poll_seconds
         while interval > 0:
             await asyncio.sleep(interval)
-            target = self.current_target()
-            served = self.engine.snap.run_dir if self.engine else None
-            if target is None or target == served or target == self._failed_target:
-                continue
             try:
-                await asyncio.to_thread(self.reload, target)
-                self._failed_target = None
-            except Exception as exc:  # keep serving the old snapshot; retry when it changes
-                self._failed_target = target
-                log.error("hot reload of %s failed, still serving %s: %s", target, served, exc)
+                await self._check_once()
+            except Exception:  # the watcher must outlive any one bad poll
+                log.exception("artifact watcher poll failed")
+
+    async def _check_once(self) -> None:
+        target = self.current_target()
+        served = self.engine.snap.run_dir if self.engine else None
+        if target is None or target == served or target == self._failed_target:
+            return
+        try:
+            await asyncio.to_thread(self.reload, target)
+            self._failed_target = None
+        except Exception as exc:  # keep serving the old snapshot; retry when it changes
+            self._failed_target = target
+            log.error("hot reload of %s failed, still serving %s: %s", target, served, exc)

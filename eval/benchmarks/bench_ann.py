@@ -34,13 +34,20 @@ def clustered(n: int, dim: int, clusters: int, rng: np.random.Generator, centres
     return out
 
 
-def timed_search(index, queries: np.ndarray, k: int, repeats: int) -> tuple[np.ndarray, float]:
-    """Found ids and the best queries/s over ``repeats`` passes (after a warm-up)."""
+def timed_search(index, queries: np.ndarray, k: int, args) -> tuple[np.ndarray, float]:
+    """Found ids and the best queries/s over ``args.repeats`` passes (after a warm-up).
+
+    ``args.batch`` queries go per call (0 = all at once); batch 1 is what serving does, and
+    exact search loses its BLAS advantage there.
+    """
     index.search(queries[:8], k)
+    step = args.batch or len(queries)
     best, found = 0.0, None
-    for _ in range(repeats):
+    for _ in range(args.repeats):
         start = time.perf_counter()
-        found, _ = index.search(queries, k)
+        found = np.concatenate(
+            [index.search(queries[i : i + step], k)[0] for i in range(0, len(queries), step)]
+        )
         best = max(best, len(queries) / (time.perf_counter() - start))
     return found, best
 
@@ -59,21 +66,26 @@ def bench_size(n: int, args: argparse.Namespace, kinds: list[str]) -> list[dict]
     ids = np.arange(n, dtype=np.int64)
 
     exact = create_index("faiss-flat").build(ids, vectors)
-    truth, exact_qps = timed_search(exact, queries, args.k, args.repeats)
+    truth, exact_qps = timed_search(exact, queries, args.k, args)
     del exact
     rows = []
     for kind in kinds:
         config = IndexConfig.model_validate(json.loads(args.config)) if args.config else None
+        _threads(args.build_threads or args.threads)
         start = time.perf_counter()
         index = create_index(kind, config).build(ids, vectors)
         build_s = time.perf_counter() - start
-        found, qps = timed_search(index, queries, args.k, args.repeats)
+        _threads(args.threads)
+        found, qps = timed_search(index, queries, args.k, args)
         row = {
             "n": n,
             "dim": args.dim,
             "kind": kind,
             "params": index.build_params,
             "build_s": round(build_s, 1),
+            "build_threads": args.build_threads or args.threads,
+            "search_threads": args.threads,
+            "batch": args.batch or args.queries,
             f"recall@{args.k}": round(recall_at_k(found, truth), 4),
             "qps": round(qps, 1),
             "exact_qps": round(exact_qps, 1),
@@ -91,6 +103,12 @@ def bench_size(n: int, args: argparse.Namespace, kinds: list[str]) -> list[dict]
     return rows
 
 
+def _threads(n: int) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(n)
+
+
 def default_kinds(n: int) -> list[str]:
     # HNSW build at 1M takes many minutes on 2 cores; IVF-PQ + exact re-rank trains on a sample
     return ["faiss-hnsw", "faiss-ivfpq"] if n <= 200_000 else ["faiss-ivfpq"]
@@ -103,21 +121,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dim", type=int, default=96)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--k", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=0, help="queries per call (0 = all)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--config", default=None, help="IndexConfig as JSON, e.g. nprobe")
     # one thread by default: oversubscribed OpenMP on a shared box made timings 3x noisier;
     # exact and ANN always run with the same thread count, so the ratio stays fair
     parser.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads")
+    parser.add_argument("--build-threads", type=int, default=None, help="threads for builds")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
     parser.add_argument("--quick", action="store_true", help="20k items, 200 queries")
     args, _ = parser.parse_known_args(argv)  # tolerate flags meant for other benchmarks
     if args.quick:
         args.sizes, args.queries, args.repeats = "20000", 200, 1
-    if args.threads:
-        import faiss
-
-        faiss.omp_set_num_threads(args.threads)
+    _threads(args.threads)
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         kinds = args.kinds.split(",") if args.kinds else default_kinds(n)

@@ -29,6 +29,11 @@ def _workspace(root: Path, items: int):
     return ws
 
 
+def _device(encoder) -> str:
+    inner = getattr(encoder, "frame_encoder", encoder)  # the video encoder wraps an image one
+    return str(getattr(encoder, "device", None) or getattr(inner, "device", "?"))
+
+
 def _raw_seconds(encoder, inputs: list, batch_size: int) -> float:
     start = time.perf_counter()
     for i in range(0, len(inputs), batch_size):
@@ -85,7 +90,7 @@ def bench_modality(ws, modality: str, cfg: EmbedConfig, repeats: int) -> str:
         f"{modality:>12}: {n} items x {repeats}, raw {raw_rate:.1f} items/s, "
         f"pipeline {pipe_rate:.1f} items/s, ratio {pipe_rate / raw_rate:.3f} "
         f"(per run: {', '.join(f'{x:.3f}' for x in ratios)}; goal >= 0.9) "
-        f"[{encoder.name} on {getattr(encoder, 'device', '?')}]"
+        f"[{encoder.name} on {_device(encoder)}]"
     )
 
 

@@ -22,20 +22,30 @@ from features.encoders.image import ImageEncoder
 from recsys.device import pick_device
 
 
-@lru_cache(maxsize=4)
-def load_clip(checkpoint: str, device: str) -> tuple[Any, Any, Any]:
-    """(CLIPModel in eval mode on ``device``, image processor, tokenizer) for ``checkpoint``."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def _transformers():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # checkpoints are local; never reach the hub
     try:
-        from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
+        import transformers
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise ImportError("CLIP encoders need 'transformers': pip install transformers") from exc
-    model = CLIPModel.from_pretrained(checkpoint).eval().to(device)
-    return (
-        model,
-        AutoImageProcessor.from_pretrained(checkpoint),
-        AutoTokenizer.from_pretrained(checkpoint),
-    )
+    return transformers
+
+
+@lru_cache(maxsize=4)
+def load_clip(checkpoint: str, device: str) -> Any:
+    """The ``CLIPModel`` of ``checkpoint`` in eval mode on ``device`` (shared by both towers)."""
+    return _transformers().CLIPModel.from_pretrained(checkpoint).eval().to(device)
+
+
+@lru_cache(maxsize=4)
+def load_image_processor(checkpoint: str) -> Any:
+    return _transformers().AutoImageProcessor.from_pretrained(checkpoint)
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(checkpoint: str) -> Any:
+    """Only the text tower needs it, so an image-only checkpoint still serves posters."""
+    return _transformers().AutoTokenizer.from_pretrained(checkpoint)
 
 
 def checkpoint_fingerprint(checkpoint: str) -> str:
@@ -73,12 +83,12 @@ class _ClipMixin:
     device: str
 
     @property
-    def clip(self) -> tuple[Any, Any, Any]:
+    def clip(self) -> Any:
         return load_clip(self.checkpoint, self.device)
 
     @property
     def dim(self) -> int:
-        return int(self.clip[0].config.projection_dim)
+        return int(self.clip.config.projection_dim)
 
     @property
     def version(self) -> str:
@@ -103,10 +113,10 @@ class ClipImageEncoder(_ClipMixin, ImageEncoder):
     def _forward(self, images: list[Image.Image]) -> np.ndarray:
         import torch
 
-        model, processor, _ = self.clip
+        processor = load_image_processor(self.checkpoint)
         pixels = processor(images=images, return_tensors="pt")["pixel_values"]  # (B, 3, H, W)
         with torch.inference_mode():
-            feats = _features(model.get_image_features(pixel_values=pixels.to(self.device)))
+            feats = _features(self.clip.get_image_features(pixel_values=pixels.to(self.device)))
         return feats.float().cpu().numpy()  # (B, projection_dim)
 
 
@@ -129,7 +139,7 @@ class ClipTextEncoder(_ClipMixin, Encoder):
         texts = [t if isinstance(t, str) else "" for t in inputs]
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        model, _, tokenizer = self.clip
+        model, tokenizer = self.clip, load_tokenizer(self.checkpoint)
         max_len = min(tokenizer.model_max_length, model.config.text_config.max_position_embeddings)
         out = []
         for i in range(0, len(texts), self.batch_size):

@@ -145,8 +145,14 @@ class RatingsFeatures:
         # Factor rows follow the caller's order, so build the matrix on the given orders.
         u_vocab, i_vocab = IdVocab.from_ids(user_ids), IdVocab.from_ids(item_ids)
         matrix = user_item_matrix(positives(known), u_vocab, i_vocab)
-        fn = {"svd": svd_factors, "als": als_factors}[method]
-        user_f, item_f = fn(matrix, factors, seed)
+        if method not in ("svd", "als"):
+            raise ValueError(f"unknown method {method!r}; use 'svd' or 'als'")
+        if matrix.nnz == 0:  # nothing to factorise: every entity is cold
+            user_f = np.zeros((len(u_vocab), factors), np.float32)
+            item_f = np.zeros((len(i_vocab), factors), np.float32)
+        else:
+            fn = svd_factors if method == "svd" else als_factors
+            user_f, item_f = fn(matrix, factors, seed)
         config = {"method": method, "factors": factors, "seed": seed, "stats": STATS_VERSION}
         return cls(
             item_ids,

@@ -38,7 +38,7 @@ def latest_run(ws: Workspace) -> Path | None:
     return run if run.exists() else None
 
 
-def _fit_hybrid(ws: Workspace, catalog, update: bool, directory: Path, log) -> dict:
+def _fit_hybrid(ws: Workspace, catalog, update: bool, directory: Path, log, config) -> dict:
     """Train (or warm-start) the hybrid ranker, save it, return its lineage."""
     from recsys.ranker.hybrid import HybridRecommender, fit_hybrid, update_hybrid
     from recsys.ranker.hybrid.features import load_item_content, load_user_text
@@ -56,20 +56,31 @@ def _fit_hybrid(ws: Workspace, catalog, update: bool, directory: Path, log) -> d
                 f"content vectors changed width ({init.model.content.shape[1]} -> "
                 f"{content.shape[1]}) since {previous.name}: run `recsys train` without --update"
             )
+        if config is not None:
+            init.model.cfg = config
         rec = update_hybrid(init, catalog.interactions, item_ids, content, log=log,
                             user_text=user_text)  # fmt: skip
         rec.lineage["warm_start_from"] = previous.name
     else:
         if update:
             log("train --update: no previous hybrid checkpoint, training from scratch")
-        rec = fit_hybrid(catalog.interactions, item_ids, content, log=log, user_text=user_text)
+        rec = fit_hybrid(catalog.interactions, item_ids, content, config, log=log,
+                         user_text=user_text)  # fmt: skip
     rec.lineage["features"] = lineage
     rec.lineage["items_with_content_vectors"] = int(mask.sum())
     rec.save(directory)
     return rec.lineage
 
 
-def run_train(ws: Workspace, update: bool = False, log=print) -> str:
+def run_train(ws: Workspace, update: bool = False, log=print, config=None) -> str:
+    """Fit popularity, item-kNN and the hybrid ranker into a new run; mark it LATEST.
+
+    Args:
+        ws: the workspace (canonical data in ``ws.data_dir``, features in ``ws.lancedb_uri``).
+        update: warm-start the hybrid ranker from the latest run instead of a full retrain.
+        log: receives the hybrid ranker's progress lines.
+        config: HybridConfig override (default: the checkpoint's on update, else defaults).
+    """
     catalog = load_workspace_catalog(ws)
     item_vocab = IdVocab.from_ids(catalog.items["item_id"])
     run = new_run_dir(ws)
@@ -79,7 +90,7 @@ def run_train(ws: Workspace, update: bool = False, log=print) -> str:
         fit(catalog.interactions, item_vocab).save(run / "models" / name)
         timings[name] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    hybrid = _fit_hybrid(ws, catalog, update, run / "models" / HYBRID, log)
+    hybrid = _fit_hybrid(ws, catalog, update, run / "models" / HYBRID, log, config)
     timings[HYBRID] = round(time.perf_counter() - start, 2)
     manifest = {
         "run_id": run.name,

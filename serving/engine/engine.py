@@ -54,6 +54,7 @@ class RecommendationEngine:
     def __init__(self, snapshot: Snapshot, encoders: EncoderPool):
         self.snap = snapshot
         self.encoders = encoders
+        self._demo_cache: dict[int, list[tuple[int, int]]] = {}
 
     @classmethod
     def load(
@@ -88,6 +89,16 @@ class RecommendationEngine:
         """Liked item ids of a catalog user, oldest first."""
         idx = self.snap.histories.liked.get(user_id, np.zeros(0, np.int64))
         return self.snap.items.vocab.ids[idx].tolist()
+
+    def demo_users(self, n: int) -> list[tuple[int, int]]:
+        """(user_id, n_liked) of ``n`` users with mid-sized histories (readable on a page)."""
+        if n not in self._demo_cache:
+            liked = self.snap.histories.liked
+            sizes = {u: len(v) for u, v in liked.items()}
+            chosen = sorted((u for u, s in sizes.items() if 5 <= s <= 40), key=lambda u: -sizes[u])
+            chosen = chosen[:n] or sorted(sizes, key=lambda u: -sizes[u])[:n]
+            self._demo_cache[n] = [(u, sizes[u]) for u in chosen]
+        return self._demo_cache[n]
 
     def title(self, idx: int) -> str:
         return self.snap.items.titles[idx]
@@ -129,8 +140,9 @@ class RecommendationEngine:
         Unknown ids in ``history``/``seen`` are ignored (they may come from a newer catalog).
         """
         snap = self.snap
-        liked = self._merge(snap.histories.liked.get(user_id), history)
-        seen_idx = self._merge(snap.histories.seen.get(user_id), (history or []) + (seen or []))
+        uid = -1 if user_id is None else user_id  # -1: no catalog user
+        liked = self._merge(snap.histories.liked.get(uid), history)
+        seen_idx = self._merge(snap.histories.seen.get(uid), (history or []) + (seen or []))
         recent = liked[-HISTORY_WINDOW:]
         query = self._embed_query(text) if text and text.strip() else None
         cold = not len(recent) and query is None
@@ -141,9 +153,10 @@ class RecommendationEngine:
             collab = np.asarray(snap.models.similarity[recent].sum(axis=0)).ravel()  # (n,)
             nz = np.flatnonzero(collab)
             parts.append(nz[np.argsort(-collab[nz])[:budget]])
+        space = snap.user_space
         taste = self._taste_vector(user_id, recent)
-        if taste is not None:
-            parts.append(snap.user_space.ann.search(taste, budget)[0])
+        if taste is not None and space is not None:
+            parts.append(space.ann.search(taste, budget)[0])
         if query is not None:
             parts.append(self.modality("text").ann.search(query, budget)[0])
         cands = np.unique(np.concatenate(parts))
@@ -160,9 +173,9 @@ class RecommendationEngine:
         score = W_POP * snap.models.popularity[cands] / max(snap.models.popularity.max(), 1e-6)
         if collab is not None and collab.max() > 0:
             score += W_COLLAB * collab[cands] / collab.max()
-        if taste is not None:
-            affinity = snap.user_space.matrix[cands] @ taste  # (C,)
-            if snap.user_space.name == "hybrid":  # logits, not cosines: bring to a 0..1 scale
+        if taste is not None and space is not None:
+            affinity = space.matrix[cands] @ taste  # (C,)
+            if space.name == "hybrid":  # logits, not cosines: bring to a 0..1 scale
                 affinity = affinity / max(float(np.abs(affinity).max()), 1e-6)
             score += W_CONTENT * affinity
         if query is not None:
@@ -210,6 +223,8 @@ class RecommendationEngine:
 
     def _hybrid_user(self, user_id, recent) -> np.ndarray | None:
         hybrid = self.snap.models.hybrid
+        if hybrid is None:
+            return None
         try:
             uidx = hybrid.user_vocab.index([user_id if user_id is not None else -1])
             seq = hybrid.item_vocab.index(self.snap.items.vocab.ids[recent])

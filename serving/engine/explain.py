@@ -60,6 +60,7 @@ def _content_anchors(picked, history, modalities):
     for i, m in enumerate(raw):  # no vector on either side: no claim
         z[i, ~m.present[history], :] = -np.inf
         z[i, :, ~m.present[picked]] = -np.inf
+    z[:, history[:, None] == picked[None, :]] = -np.inf  # never "similar to itself"
     best = z.max(axis=0)  # (H, K)
     anchor_pos = np.argmax(best, axis=0)  # (K,)
     anchors, words = [], []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -30,13 +31,21 @@ class ModalityVectors:
     table: str
     matrix: np.ndarray  # (n, d) float32, zero rows where missing
     present: np.ndarray  # (n,) bool
-    ann: VectorSearch
+    ann: Searcher
     pair_mean: float  # typical cosine of two random items (to tell "high" similarity)
     pair_std: float
     version: int = -1  # LanceDB table version the rows were read at (reuse across reloads)
 
     def zscore(self, sims: np.ndarray) -> np.ndarray:
         return (sims - self.pair_mean) / max(self.pair_std, 1e-3)
+
+
+class Searcher(Protocol):
+    """Top-k by inner product over item vectors, answering in dense item indices."""
+
+    kind: str
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class VectorSearch:
@@ -48,6 +57,7 @@ class VectorSearch:
         self.rows = np.flatnonzero(present).astype(np.int64)  # faiss id -> item index
         data = np.ascontiguousarray(matrix[self.rows])  # (m, d)
         dim = matrix.shape[1]
+        index: faiss.Index
         if len(self.rows) > IVF_THRESHOLD:
             nlist = int(4 * np.sqrt(len(self.rows)))
             quantizer = faiss.IndexFlatIP(dim)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from serving.deps import EngineDep
-from serving.schemas import ItemsResponse
+from serving.schemas import ItemsResponse, RecommendedItem
 
 router = APIRouter(tags=["items"])
 
@@ -22,7 +22,7 @@ def similar_items(
     """Nearest items by fused (default, else text), text, image (poster) or video (trailer)."""
     rows = engine.similar(item_id, k=k, modality=modality)
     return ItemsResponse(
-        items=[vars(r) for r in rows],
+        items=[RecommendedItem(**vars(r)) for r in rows],
         model_version=engine.model_version,
         index_version=engine.index_version,
     )

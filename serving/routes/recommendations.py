@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from serving.deps import EngineDep, StateDep
 from serving.engine import RecommendationList
-from serving.schemas import AnonymousRequest, RecommendationsResponse
+from serving.schemas import AnonymousRequest, RecommendationsResponse, RecommendedItem
 
 router = APIRouter(tags=["recommendations"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["recommendations"])
 def _response(user_id: int | None, result: RecommendationList) -> RecommendationsResponse:
     return RecommendationsResponse(
         user_id=user_id,
-        items=[vars(r) for r in result.items],
+        items=[RecommendedItem(**vars(r)) for r in result.items],
         cold_start=result.cold_start,
         model_version=result.model_version,
         index_version=result.index_version,

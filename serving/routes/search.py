@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from serving.deps import EngineDep
-from serving.schemas import ItemsResponse, SearchRequest
+from serving.schemas import ItemsResponse, RecommendedItem, SearchRequest
 
 router = APIRouter(tags=["search"])
 
@@ -52,7 +52,7 @@ async def search(request: Request, engine: EngineDep) -> ItemsResponse:
             ) from None
         rows = await run_in_threadpool(engine.search_text, body.query, body.k)
     return ItemsResponse(
-        items=[vars(r) for r in rows],
+        items=[RecommendedItem(**vars(r)) for r in rows],
         model_version=engine.model_version,
         index_version=engine.index_version,
     )

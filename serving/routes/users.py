@@ -12,13 +12,10 @@ router = APIRouter(tags=["users"])
 
 @router.get("/users", response_model=UsersResponse)
 def demo_users(engine: EngineDep, settings: SettingsDep) -> UsersResponse:
-    """A few users with a usable history (most liked items first) for the demo page."""
-    liked = engine.snap.histories.liked
-    ranked = sorted(liked, key=lambda u: (-min(len(liked[u]), 40), u))
-    # Prefer mid-sized histories: long enough to show taste, short enough to read.
-    chosen = [u for u in ranked if 5 <= len(liked[u]) <= 40][: settings.demo_users]
-    chosen = chosen or ranked[: settings.demo_users]
-    return UsersResponse(users=[UserSummary(user_id=u, n_liked=len(liked[u])) for u in chosen])
+    """A few users with a usable history (longest first, 5-40 liked items) for the demo page."""
+    return UsersResponse(
+        users=[UserSummary(user_id=u, n_liked=n) for u, n in engine.demo_users(settings.demo_users)]
+    )
 
 
 @router.get("/users/{user_id}/history", response_model=HistoryResponse)

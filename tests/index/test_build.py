@@ -98,3 +98,19 @@ def test_publish_refuses_to_clobber_a_real_directory(ws, run_a):
     ws.current_link.mkdir()
     with pytest.raises(FileExistsError, match="not a symlink"):
         publish(ws, run_a)
+
+
+def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
+    ids = np.array([1, 2, 3, 3, 4], dtype=np.int64)
+    vectors = unit_vectors(5, 8)
+    vectors[1] = np.nan  # LanceDB refuses NaN vectors, so they can only come from an npz
+    run = fake_run(ws, "run-a")
+    (run / "models" / "hybrid").mkdir()
+    np.savez(run / "models" / "hybrid" / "item_vectors.npz", item_ids=ids, vectors=vectors)
+
+    summary = run_index(ws)
+
+    assert "over 3 items" in summary and "2 bad rows skipped" in summary
+    manifest = json.loads((run / "index" / "manifest.json").read_text())
+    assert manifest["lineage"]["skipped"] == {"non_finite": [2], "duplicate": [3]}
+    assert sorted(load_index(run / "index").ids().tolist()) == [1, 3, 4]

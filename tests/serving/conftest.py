@@ -205,11 +205,14 @@ def client(settings, engine):
 
 @pytest.fixture()
 def switch_run(serving_ws):
-    """``switch_run(name)`` publishes a retrained copy of run-a; run-a is current again after."""
+    """``switch_run(name, broken=False)`` publishes a copy of run-a (or an empty, broken run);
+    run-a is current again after the test."""
 
-    def switch(name: str) -> Path:
+    def switch(name: str, broken: bool = False) -> Path:
         run = serving_ws.artifacts_dir / name
-        if not run.exists():
+        if broken:  # a run without models: loading it must fail
+            run.mkdir(parents=True, exist_ok=True)
+        elif not run.exists():
             clone_run(serving_ws, "run-a", name)
         publish(serving_ws, run)
         return run

@@ -97,3 +97,21 @@ def test_hot_reload_while_requests_flow(settings, encoders, switch_run):
             worker.join()
         assert statuses and set(statuses) == {200}
         assert {"run-c", "run-d"} <= versions
+
+
+def test_broken_run_keeps_the_old_snapshot_serving(settings, encoders, switch_run):
+    fast = settings.model_copy(update={"reload_poll_seconds": 0.1})
+    with TestClient(create_app(fast, encoders=encoders)) as c:
+        deadline = time.time() + 60
+        while c.get("/ready").status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
+        switch_run("run-broken", broken=True)
+        state = c.app.state.service
+        deadline = time.time() + 30
+        while state.load_error is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert "models/popularity" in state.load_error
+        r = c.get("/users/1/recommendations")
+        assert r.status_code == 200 and r.json()["model_version"] == "run-a"
+        assert c.get("/ready").status_code == 200
+        assert 'result="error"' in c.get("/metrics").text

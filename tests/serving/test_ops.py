@@ -77,3 +77,20 @@ def test_web_page_and_its_endpoints(client, engine):
     assert users and all(u["n_liked"] >= 5 for u in users)
     hist = client.get(f"/users/{users[0]['user_id']}/history").json()
     assert hist["known"] and len(hist["items"]) == users[0]["n_liked"]
+
+
+def test_settings_from_env_and_unknown_fields_rejected(monkeypatch, tmp_path):
+    import pydantic
+    import pytest
+
+    from serving.settings import Settings
+
+    monkeypatch.setenv("RECSYS_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("RECSYS_API_KEY", "k")
+    monkeypatch.setenv("RECSYS_MAX_BODY_BYTES", "1234")
+    s = Settings()
+    assert (s.workspace, s.api_key, s.max_body_bytes) == (tmp_path, "k", 1234)
+    with pytest.raises(pydantic.ValidationError):
+        Settings(max_body_bytes=0)
+    with pytest.raises(pydantic.ValidationError):
+        Settings(no_such_setting=1)

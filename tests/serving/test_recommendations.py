@@ -95,3 +95,11 @@ def test_anonymous_bad_input_is_422(client):
         "/recommendations", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert r.status_code == 422
+
+
+def test_seen_items_are_never_explained_by_themselves(client):
+    body = client.get(
+        "/users/3/recommendations", params={"k": 40, "exclude_seen": "false"}
+    ).json()
+    for it in body["items"]:
+        assert not it["reason"].endswith(f"similar to {it['title']}"), it

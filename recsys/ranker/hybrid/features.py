@@ -8,6 +8,7 @@ get zeros and ``mask=False``, which the model treats as "no content".
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ ITEM_SOURCES = (("item", "fused"), ("item", "text"))
 def _read(ws: Workspace, entity: str, modality: str, lineage: dict[str, Any] | None):
     """(ids, vectors) of one table, or None when it does not exist."""
     name = f"{entity}_{modality}"
+    if "://" not in ws.lancedb_uri and not Path(ws.lancedb_uri).exists():
+        return None  # no store yet (`recsys embed` not run): do not create one by reading
     try:
         from features.store import FeatureStore
     except ImportError:  # feature store package absent: read the LanceDB table directly

@@ -132,6 +132,9 @@ def fit_hybrid(
         "device": device,
         "train_seconds": round(time.perf_counter() - start, 2),
         "windows": len(windows),
+        "steps": best["steps"],
+        "trained_positions": best["positions"],
+        "loop_seconds": round(best.get("loop_seconds", 0.0), 2),
     }
     return rec
 
@@ -162,7 +165,8 @@ def _train_loop(model, windows: Windows, vset: ValidSet, cfg, max_epochs, device
     full = model.n_items <= cfg.full_softmax_max_items
     counts = np.bincount(windows.targets[windows.targets >= 0], minlength=model.n_items)
     logq = torch.from_numpy(np.log((counts + 1.0) / (counts.sum() + model.n_items))).to(device)
-    best = {"ndcg": -1.0, "step": 0, "state": _state(model)}
+    best = {"ndcg": -1.0, "step": 0, "state": _state(model), "positions": 0, "steps": 0}
+    started = time.perf_counter()
     step, bad, losses = 0, 0, []
 
     def check() -> bool:
@@ -205,6 +209,9 @@ def _train_loop(model, windows: Windows, vset: ValidSet, cfg, max_epochs, device
             opt.step()
             losses.append(loss.item())
             step += 1
+            best["positions"] += len(tgt)
+            best["steps"] = step
+            best["loop_seconds"] = time.perf_counter() - started
             if step % cfg.eval_every == 0 and check():
                 return best
     if losses or step == 0:

@@ -1,0 +1,30 @@
+"""The engine over what the real pipeline writes: embed → train (hybrid) → index → serve."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.slow
+def test_engine_serves_the_published_pipeline_run(tiny_workspace):
+    from features.jobs.embed import run_embed
+    from index.build import run_index
+    from recsys.ranker.train import run_train
+    from serving.engine import EncoderPool, RecommendationEngine
+
+    ws = tiny_workspace
+    run_embed(ws, modalities=["text", "image"], engine="local")
+    run_train(ws, update=False)
+    run_index(ws, kind=None)
+    engine = RecommendationEngine.load(ws, EncoderPool(device="cpu"))
+    assert engine.model_version == ws.current_run().name
+    assert engine.index_version.endswith(ws.current_run().name)
+    assert {"text", "image"} <= set(engine.snap.modalities)
+    user, _ = engine.demo_users(1)[0]
+    recs = engine.recommend(user_id=user, k=5)
+    assert len(recs.items) == 5 and not recs.cold_start
+    assert not set(engine.user_history(user)) & {r.item_id for r in recs.items}
+    assert any("similar to" in r.reason or "watched" in r.reason for r in recs.items)
+    item = recs.items[0].item_id
+    assert len(engine.similar(item, k=3, modality="image")) == 3
+    assert engine.poster_file(item) is not None
