@@ -98,7 +98,10 @@ def preprocess(
 def embed(
     modalities: Annotated[
         str | None,
-        typer.Option(help="Comma-separated subset of text,image,video,ratings (default: all)."),
+        typer.Option(
+            help="Comma-separated subset of text,image,video,ratings,review_text,"
+            "history_text (default: all)."
+        ),
     ] = None,
     engine: Annotated[str, typer.Option(help="local | ray")] = "local",
 ) -> None:
