@@ -42,7 +42,9 @@ class ItemContent:
         self.item_vocab = item_vocab
         self.static = {m: v for m, v in static.items() if m in CONTENT}
         self.fusion_config = fusion_config
-        self.notes = list(notes or [])
+        # ratings/fused are recomputed here, so "no such table" notes about them would mislead
+        derived = ("modality 'ratings'", "modality 'fused'")
+        self.notes = [n for n in notes or [] if not n.startswith(derived)]
         self.ratings = ratings and _ratings_available(self.notes)
         if "ratings" in static or "fused" in static:
             self.notes.append(

@@ -64,7 +64,8 @@ def _env():
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=False),
+        # escape HTML only: Markdown must keep ">=" and quotes readable
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -59,7 +59,7 @@ class Index(ABC):
 
     @abstractmethod
     def ids(self) -> np.ndarray:
-        """All indexed item ids (N,) int64."""
+        """All indexed item ids (N,) int64, sorted; a read-only array (do not modify)."""
 
     @abstractmethod
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:

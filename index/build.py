@@ -6,11 +6,12 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
 from index.base import create_index
-from index.config import IndexConfig, choose_kind
+from index.config import IndexConfig, IndexKind, choose_kind
 from index.vectors import load_item_vectors
 from recsys.config import Workspace
 
@@ -31,6 +32,7 @@ def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None
 
     Raises:
         FileNotFoundError: no trained run, or no item vectors yet.
+        ValueError: unknown ``kind``, or every vector is non-finite.
     """
     from recsys.ranker.train import latest_run
 
@@ -45,6 +47,8 @@ def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None
     if not len(ids):
         raise ValueError(f"all {len(found.ids)} {found.source} vectors are non-finite; re-embed")
     config = config or IndexConfig()
+    if kind is not None and kind not in get_args(IndexKind):
+        raise ValueError(f"unknown index kind {kind!r}; choose one of {get_args(IndexKind)}")
     if kind is not None:
         config = IndexConfig.model_validate({**config.model_dump(), "kind": kind})
     chosen = choose_kind(len(ids), config)

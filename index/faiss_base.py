@@ -8,6 +8,7 @@ passed per call, never set on the shared index, so concurrent searches stay thre
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +72,7 @@ class FaissIndex(Index):
         index = faiss.IndexIDMap2(inner)
         _add_with_progress(index, ids, vectors, self.kind)
         self._index, self._inner = index, inner  # keep inner alive: SWIG does not own it
-        self._ids = np.sort(ids)
+        self._ids = _frozen(np.sort(ids))
         return self
 
     def search(
@@ -102,6 +103,9 @@ class FaissIndex(Index):
                         keep[row] &= ~np.isin(found[row], excluded[q])
             # a row is final once it has k hits or the search already covered the catalog
             done = (keep.sum(axis=1) >= k) | (fetch >= self.count)
+            if fetch == k and keep.all():  # common case: nothing filtered, rows already full
+                out_ids[pending], out_scores[pending] = found, scores
+                break
             for row in np.flatnonzero(done):
                 cols = np.flatnonzero(keep[row])[:k]
                 out_ids[pending[row], : len(cols)] = found[row, cols]
@@ -112,7 +116,7 @@ class FaissIndex(Index):
 
     def ids(self) -> np.ndarray:
         self._require()
-        return self._ids.copy()
+        return self._ids  # read-only view, no copy: callers check membership per request
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
         index = self._require()
@@ -130,7 +134,11 @@ class FaissIndex(Index):
         index = self._require()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        faiss.write_index(index, str(directory / INDEX_FILE))
+        # write-then-rename: a server may be mmapping the old file (re-indexing the live run);
+        # replacing the name leaves its inode intact, truncating it in place would crash it
+        tmp = directory / f".{INDEX_FILE}.tmp-{os.getpid()}"
+        faiss.write_index(index, str(tmp))
+        os.replace(tmp, directory / INDEX_FILE)
         manifest = {
             "kind": self.kind,
             "format_version": FORMAT_VERSION,
@@ -144,7 +152,9 @@ class FaissIndex(Index):
             "lineage": lineage or {},
         }
         # the manifest goes last: its presence marks a complete index directory
-        (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+        tmp = directory / f".{MANIFEST}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        os.replace(tmp, directory / MANIFEST)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> FaissIndex:
@@ -159,7 +169,7 @@ class FaissIndex(Index):
         self = cls(IndexConfig.model_validate(manifest["config"]))
         self.build_params = manifest.get("params", {})
         self._index = faiss.read_index(str(directory / INDEX_FILE), flags)
-        self._ids = np.sort(faiss.vector_to_array(self._index.id_map).astype(np.int64))
+        self._ids = _frozen(np.sort(faiss.vector_to_array(self._index.id_map).astype(np.int64)))
         self._inner = faiss.downcast_index(self._index.index)
         return self
 
@@ -167,6 +177,11 @@ class FaissIndex(Index):
         if self._index is None:
             raise RuntimeError(f"{self.kind} index is empty: call build() or load() first")
         return self._index
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _add_with_progress(index, ids: np.ndarray, vectors: np.ndarray, kind: str) -> None:

@@ -61,8 +61,10 @@ class IVFPQIndex(FaissIndex):
         faiss = import_faiss()
         p = self.config.ivfpq
         train_n = min(n, p.train_size)
+        # ~2 sqrt(N) lists, but >= 256 items each: with tiny lists the top-100 of a query
+        # spreads over more lists than nprobe visits (recall@100 0.82 at 20k items, measured)
+        nlist = p.nlist or max(1, min(round(2 * math.sqrt(n)), n // 256))
         # >= 39 training points per list keeps k-means meaningful (FAISS warns below that)
-        nlist = p.nlist or max(1, round(2 * math.sqrt(n)))
         nlist = max(1, min(nlist, train_n // 39 or 1))
         nbits = min(p.nbits, max(1, int(math.log2(train_n))))  # PQ k-means needs 2**nbits pts
         fast_scan = nbits == 4  # 4-bit codes: SIMD table lookups, the fastest FAISS PQ scan

@@ -107,6 +107,7 @@ def test_run_evaluate_writes_three_files(report_dir):
     assert m["goals"][0]["met"] is None  # no hybrid: the goal is pending, not failed
     md = (report_dir / "report.md").read_text()
     assert "ndcg@10" in md and "per_user_temporal" in md and "bootstrap" in md
+    assert "&gt;" not in md and "&#39;" not in md  # Markdown is not HTML-escaped
 
 
 def test_report_renders_in_chromium(report_dir):

@@ -114,3 +114,16 @@ def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
     manifest = json.loads((run / "index" / "manifest.json").read_text())
     assert manifest["lineage"]["skipped"] == {"non_finite": [2], "duplicate": [3]}
     assert sorted(load_index(run / "index").ids().tolist()) == [1, 3, 4]
+
+
+def test_reindexing_the_live_run_keeps_mapped_readers_valid(ws, unit_vectors):
+    vectors = unit_vectors(30, 8)
+    write_item_text(ws, np.arange(30, dtype=np.int64), vectors)
+    run = fake_run(ws, "run-a")
+    run_index(ws)
+    live = load_index(ws.current_link / "index", mmap=True)  # what a server replica holds
+    run_index(ws, kind="faiss-hnsw")  # same run again: files are replaced, not truncated
+    np.testing.assert_array_equal(live.search(vectors[:2], k=1)[0][:, 0], [0, 1])
+    assert load_index(run / "index").kind == "faiss-hnsw"
+    with pytest.raises(ValueError, match="unknown index kind"):
+        run_index(ws, kind="annoy")

@@ -173,3 +173,22 @@ def test_update_adds_new_item_and_user_without_full_retrain(trained, world):
     top = recommend(rec, np.array([new_user]), k=3)[0]
     assert (world.item_cluster[top[top < len(world.item_ids)]] == 1).all()
     assert IdVocab(rec.item_vocab.ids).index([new_item])[0] >= 0
+
+
+def test_user_text_is_used_saved_and_kept_when_growing(world, tmp_path):
+    users = np.array(sorted(world.user_cluster))
+    text = np.random.default_rng(1).normal(size=(len(users), 5)).astype(np.float32)
+    cfg = HybridConfig(dim=16, n_layers=1, max_len=8, batch_size=16, max_epochs=2, eval_every=5)
+    rec = fit_hybrid(world.interactions, world.item_ids, world.content, cfg, log=quiet,
+                     device="cpu", user_text=(users[:-1], text[:-1]))  # fmt: skip
+    assert rec.model.text_proj is not None
+    assert rec.model.user_text_mask.numpy().tolist() == [True] * (len(users) - 1) + [False]
+    rec.save(tmp_path / "h")
+    loaded = HybridRecommender.load(tmp_path / "h")
+    hist = sp.csr_matrix((3, len(world.item_ids)), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.score(np.arange(3), hist), rec.score(np.arange(3), hist))
+    loaded.grow(np.zeros(0, np.int64), np.zeros((0, world.content.shape[1])), np.array([0]))
+    assert loaded.user_vocab.ids[0] == 0  # new user sorts first: old rows moved by one
+    np.testing.assert_array_equal(loaded.model.user_text.numpy()[1:], rec.model.user_text.numpy())
+    after = loaded.score(np.arange(1, 4), hist)
+    np.testing.assert_array_equal(after, rec.score(np.arange(3), hist))

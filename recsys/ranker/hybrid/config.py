@@ -35,9 +35,11 @@ class HybridConfig:
     valid_min_history: int = 3  # users with fewer positives are never held out
     seed: int = 0
     # `train --update`: fraction of older history windows replayed next to the new ones, and the
-    # epoch cap of a warm start (it starts near the optimum, so it needs few passes).
+    # epoch cap and learning-rate scale of a warm start (it starts near the optimum; it is
+    # validated every epoch and its starting point counts as a candidate).
     replay_fraction: float = 0.15
-    update_max_epochs: int = 6
+    update_max_epochs: int = 10
+    update_lr_scale: float = 0.3  # a fresh Adam at full lr knocks a warm model off its optimum
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

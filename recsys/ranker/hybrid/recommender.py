@@ -113,10 +113,14 @@ class HybridRecommender(Recommender):
         import torch
 
         item_ids = np.asarray(item_ids, np.int64)
-        content = np.asarray(content, np.float32).reshape(len(item_ids), -1)
         old_content = self.model.content.numpy()
-        if len(item_ids) and content.shape[1] != old_content.shape[1]:
-            raise ValueError(f"content dim {content.shape[1]} != model's {old_content.shape[1]}")
+        content = np.asarray(content, np.float32)
+        if content.size != len(item_ids) * old_content.shape[1]:
+            raise ValueError(
+                f"content must be ({len(item_ids)}, {old_content.shape[1]}) for {len(item_ids)} "
+                f"items of a model trained on {old_content.shape[1]}-d content, got {content.shape}"
+            )
+        content = content.reshape(len(item_ids), old_content.shape[1])
         items = IdVocab.from_ids(np.concatenate([self.item_vocab.ids, item_ids]))
         users = IdVocab.from_ids(np.concatenate([self.user_vocab.ids, user_ids]))
         item_map = items.index(self.item_vocab.ids)

@@ -96,22 +96,26 @@ def fit_hybrid(
         rec.model.cfg = cfg
         rec.grow(items.ids, content, users.ids, text)
     model = rec.model
-    # rows a warm-started model learned are non-zero (untrained ones were zeroed when it was fit)
-    prior = model.item_id.weight.detach().abs().sum(1).numpy() > 0 if init is not None else None
-    prior = prior if prior is not None else np.zeros(len(items), bool)
+    # Items whose ID row a warm-started model learned: its untrained rows were zeroed at its fit
+    # and new rows start at zero, so "non-zero" is exactly "learned". A fresh model has none.
+    prior = np.zeros(len(items), bool)
+    if init is not None:
+        prior = model.item_id.weight.detach().abs().sum(1).numpy() > 0
     seqs = build_sequences(train_df, users, items)
     windows = make_windows(seqs, cfg.max_len)
-    max_epochs = cfg.max_epochs
+    sched = {"max_epochs": cfg.max_epochs, "lr": cfg.lr, "eval_every": cfg.eval_every}
     if init is not None and since is not None:
         windows = _new_plus_replay(windows, since, cfg.replay_fraction, rng, log)
-        max_epochs = cfg.update_max_epochs
+        per_epoch = max(1, -(-len(windows) // cfg.batch_size))
+        sched = {"max_epochs": cfg.update_max_epochs, "lr": cfg.lr * cfg.update_lr_scale,
+                 "eval_every": min(cfg.eval_every, per_epoch), "eval_first": True}  # fmt: skip
     held = user_item_matrix(positives(valid_df), users, items, weight=None)
     vset = ValidSet.build(held, seen_matrix(train_df, users, items), seqs, cfg.max_len)
 
     n_params = sum(p.numel() for p in model.parameters())
     log(f"hybrid: {n_params / 1e6:.2f}M parameters, {len(items):,} items, {len(users):,} users, "
         f"{len(windows):,} windows, {len(vset):,} valid users, device {device}")  # fmt: skip
-    best = _train_loop(model, windows, vset, cfg, max_epochs, device, rng, log)
+    best = _train_loop(model, windows, vset, cfg, device, rng, log, **sched)
     model.load_state_dict(best["state"])
     _zero_untrained_items(model, windows, prior)
     rec = HybridRecommender(model, items, users, build_sequences(all_df, users, items))
@@ -155,12 +159,15 @@ def update_hybrid(
                       init=init, since=since, **kwargs)  # fmt: skip
 
 
-def _train_loop(model, windows: Windows, vset: ValidSet, cfg, max_epochs, device, rng, log):
+def _train_loop(
+    model, windows: Windows, vset: ValidSet, cfg, device, rng, log, *,
+    max_epochs: int, lr: float, eval_every: int, eval_first: bool = False,
+):  # fmt: skip
     import torch
     import torch.nn.functional as F
 
     model.to(device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.weight_decay)
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else None
     full = model.n_items <= cfg.full_softmax_max_items
     counts = np.bincount(windows.targets[windows.targets >= 0], minlength=model.n_items)
@@ -183,6 +190,8 @@ def _train_loop(model, windows: Windows, vset: ValidSet, cfg, max_epochs, device
             bad += 1
         return bad >= cfg.patience
 
+    if eval_first and len(windows):
+        check()  # the warm-started model as it is: an update must beat it to replace it
     for _epoch in range(max_epochs):
         if not len(windows):
             break
@@ -212,7 +221,7 @@ def _train_loop(model, windows: Windows, vset: ValidSet, cfg, max_epochs, device
             best["positions"] += len(tgt)
             best["steps"] = step
             best["loop_seconds"] = time.perf_counter() - started
-            if step % cfg.eval_every == 0 and check():
+            if step % eval_every == 0 and check():
                 return best
     if losses or step == 0:
         check()
