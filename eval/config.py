@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EvalConfig(BaseModel):
@@ -30,6 +30,23 @@ class EvalConfig(BaseModel):
     ablation: bool = True  # content-kNN per modality, warm and cold
     hybrid_ablation: bool = False  # one hybrid per modality (slow)
     n_examples: int = 3
+
+    @field_validator("ks")
+    @classmethod
+    def _headline_ks(cls, ks: list[int]) -> list[int]:
+        # tuning, goals, plots and the summary table read NDCG@10 and Recall@20
+        if any(k < 1 for k in ks):
+            raise ValueError(f"cut-offs must be >= 1, got {ks}")
+        return sorted({*ks, 10, 20})
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, name: str) -> str:
+        from eval.splits import SPLITS
+
+        if name not in SPLITS:
+            raise ValueError(f"unknown protocol {name!r}; choose one of {sorted(SPLITS)}")
+        return name
 
     @classmethod
     def thorough(cls, **overrides) -> EvalConfig:

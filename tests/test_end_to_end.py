@@ -1,4 +1,4 @@
-"""End to end: tiny synthetic dataset → every CLI stage → real uvicorn server → HTTP → ranked items."""
+"""End to end: tiny synthetic dataset → every CLI stage → real uvicorn → HTTP → ranked items."""
 
 from __future__ import annotations
 
@@ -35,8 +35,19 @@ def served(tmp_path_factory):
 
     ws = Workspace(tmp_path_factory.mktemp("e2e")).ensure()
     raw = ws.raw_dir / "synthetic"
-    _cli(ws, "data", "synth", "--out", str(raw), "--items", "80", "--users", "60",
-         "--interactions", "2000")
+    _cli(
+        ws,
+        "data",
+        "synth",
+        "--out",
+        str(raw),
+        "--items",
+        "80",
+        "--users",
+        "60",
+        "--interactions",
+        "2000",
+    )
     _cli(ws, "preprocess", str(raw))
     _cli(ws, "embed")
     _cli(ws, "train")
@@ -47,9 +58,20 @@ def served(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "recsys.cli.app", "--workspace", str(ws.root), "serve",
-         "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "recsys.cli.app",
+            "--workspace",
+            str(ws.root),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
