@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from recsys.cli.app import app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serving.process import served
 
 
 def _cli(ws, *args: str) -> str:
@@ -55,42 +44,8 @@ def served(tmp_path_factory):
     _cli(ws, "evaluate", "--report", str(ws.reports_dir / "e2e"))
     assert (ws.reports_dir / "e2e" / "metrics.json").exists()
 
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "recsys.cli.app",
-            "--workspace",
-            str(ws.root),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"server exited early:\n{server.stdout.read()}")
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("server did not become ready within 120 s")
+    with served(ws.root, ws.root / "server.log") as base:
         yield ws, base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_known_user_gets_ranked_unseen_items(served):

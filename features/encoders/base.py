@@ -7,6 +7,7 @@ stored with every vector (lineage), and picks its device through ``recsys.device
 from __future__ import annotations
 
 import importlib
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,12 +92,25 @@ def register_encoder(name: str, target: str) -> None:
     ENCODERS[name] = target
 
 
-def create_encoder(name: str, **config: Any) -> Encoder:
+def encoder_class(name: str) -> type[Encoder]:
     if name not in ENCODERS:
         raise KeyError(f"unknown encoder {name!r}; known: {sorted(ENCODERS)}")
     module_name, class_name = ENCODERS[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**config)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def encoder_parameters(name: str) -> set[str]:
+    """Keyword names the registered encoder's constructor takes (base classes' included)."""
+    names: set[str] = set()
+    for klass in encoder_class(name).__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            names |= set(inspect.signature(init).parameters) - {"self", "kwargs", "args"}
+    return names
+
+
+def create_encoder(name: str, **config: Any) -> Encoder:
+    return encoder_class(name)(**config)
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -107,15 +107,27 @@ class EfficientNetLite0Encoder(ImageEncoder):
     """
 
     name: ClassVar[str] = "efficientnet-lite0"
-    image_size: ClassVar[int] = 224
-    resize_size: ClassVar[int] = 256  # 224 / 0.875, the usual ImageNet eval crop ratio
+    crop_ratio: ClassVar[float] = 0.875  # the usual ImageNet eval crop: 224 of 256
 
     def __init__(
-        self, weights: str | Path | None = None, share_model_of: Any = None, **kwargs: Any
+        self,
+        weights: str | Path | None = None,
+        share_model_of: Any = None,
+        image_size: int = 224,
+        **kwargs: Any,
     ):
-        """``share_model_of``: another ``EfficientNetLite0Encoder`` (same weights) whose loaded
-        model to reuse, e.g. posters and trailer frames with different media roots."""
+        """Args:
+        weights: State-dict file; default the shipped ImageNet weights.
+        share_model_of: Another ``EfficientNetLite0Encoder`` (same weights) whose loaded model
+            to reuse, e.g. posters and trailer frames with different media roots or sizes.
+        image_size: Square input side. The network is fully convolutional with global
+            pooling, so smaller inputs cost ~quadratically less (trailer frames use 160).
+        """
         super().__init__(**kwargs)
+        if not 32 <= image_size <= 1024:
+            raise ValueError(f"image_size must be within 32..1024 pixels, got {image_size}")
+        self.image_size = int(image_size)
+        self.resize_size = round(self.image_size / self.crop_ratio)
         self.weights_path = Path(weights) if weights else default_efficientnet_weights()
         if not self.weights_path.is_file():
             # Never fall back to random weights: vectors would be meaningless yet look valid.
@@ -146,19 +158,19 @@ class EfficientNetLite0Encoder(ImageEncoder):
         return model.eval().to(self.device, memory_format=torch.channels_last)
 
     def preprocess(self, images: Sequence[Image.Image]):
-        """RGB images -> (B, 3, 224, 224) float tensor on ``self.device``."""
+        """RGB images -> (B, 3, S, S) float tensor on ``self.device`` (S = ``image_size``)."""
         import torch
 
         arr = np.stack([center_crop_array(im, self.resize_size, self.image_size) for im in images])
         x = torch.from_numpy(arr).to(self.device)  # uint8 moves 4x fewer bytes to a GPU
-        x = x.permute(0, 3, 1, 2).float()  # (B, 3, 224, 224), NHWC memory = channels_last
+        x = x.permute(0, 3, 1, 2).float()  # (B, 3, S, S), NHWC memory = channels_last
         return ((x - 127.0) / 128.0).contiguous(memory_format=torch.channels_last)
 
     def _forward(self, images: list[Image.Image]) -> np.ndarray:
         import torch
 
-        x = self.preprocess(images)  # (B, 3, 224, 224)
+        x = self.preprocess(images)  # (B, 3, S, S)
         with torch.inference_mode():
-            fmap = self.model.extract_features(x)  # (B, 1280, 7, 7)
+            fmap = self.model.extract_features(x)  # (B, 1280, S/32, S/32)
             pooled = fmap.mean(dim=(2, 3))  # (B, 1280)
         return pooled.float().cpu().numpy()

@@ -16,10 +16,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from features.encoders.base import EncodeError, Encoder, EncodeResult, create_encoder, l2_normalize
+from features.encoders.base import (
+    EncodeError,
+    Encoder,
+    EncodeResult,
+    create_encoder,
+    encoder_parameters,
+    l2_normalize,
+)
 from features.encoders.frames import Sampling, sample_frames
 from features.encoders.image import ImageEncoder
 from features.media import open_video
+
+DEFAULT_FRAME_SIZE = 160
 
 
 def attention_pooling_module(dim: int):
@@ -61,7 +70,22 @@ class VideoEncoder(Encoder):
         pooling: str = "mean",
         pooling_weights: str | Path | None = None,
         device: str | None = None,
+        frame_size: int | None = DEFAULT_FRAME_SIZE,
     ):
+        """Args:
+        frames: K frames sampled per trailer.
+        sampling: "uniform" over the duration or "first-k".
+        frame_encoder: Registry name of an image encoder, or a built one (used as is).
+        frame_encoder_config: Options for a frame encoder built by name (e.g. ``share_model_of``
+            to reuse the poster encoder's loaded model).
+        media_root: Root that relative trailer paths resolve against.
+        pooling: "mean" or "attention" (``pooling_weights`` = trained safetensors).
+        device: Device of a frame encoder built by name.
+        frame_size: ``image_size`` for a frame encoder built by name that takes one
+            (EfficientNet); None keeps its default. Frames are pooled over time and trailers
+            are often low-resolution, so 160 px keeps the ranking of trailers at half the cost
+            of 224 px (``eval/benchmarks/bench_encoders.py``).
+        """
         if sampling not in ("uniform", "first-k"):
             raise ValueError(f"unknown sampling {sampling!r}; use 'uniform' or 'first-k'")
         if pooling not in ("mean", "attention"):
@@ -75,6 +99,8 @@ class VideoEncoder(Encoder):
             self.frame_encoder = frame_encoder  # shared instance (one model in memory)
         else:
             cfg = {"device": device, **(frame_encoder_config or {})}
+            if frame_size is not None and "image_size" in encoder_parameters(frame_encoder):
+                cfg.setdefault("image_size", frame_size)
             encoder = create_encoder(frame_encoder, **cfg)
             if not isinstance(encoder, ImageEncoder):
                 raise ValueError(f"frame encoder {frame_encoder!r} is not an image encoder")

@@ -13,17 +13,7 @@ from eval.run import run_evaluate
 from recsys.catalog import Catalog
 from recsys.config import Workspace
 from recsys.schemas import ITEMS_SCHEMA, USERS_SCHEMA
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.helpers import headless_chromium
 
 
 def _workspace(tmp_path: Path, inter: pl.DataFrame) -> Workspace:
@@ -111,20 +101,13 @@ def test_run_evaluate_writes_three_files(report_dir):
 
 
 def test_report_renders_in_chromium(report_dir):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found (the Makefile installs chromium for CI)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto((report_dir / "report.html").as_uri())
-            widths = page.eval_on_selector_all(
-                ".plots img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
-            )
-            assert len(widths) >= 3 and all(w > 0 for w in widths)
-            assert page.locator("table.summary tr").count() >= 6  # header + 5 models
-            thumbs = page.eval_on_selector_all(".item img", "imgs => imgs.map(i => i.naturalWidth)")
-            assert thumbs and all(w > 0 for w in thumbs)
-        finally:
-            browser.close()
+    with headless_chromium() as browser:
+        page = browser.new_page()
+        page.goto((report_dir / "report.html").as_uri())
+        widths = page.eval_on_selector_all(
+            ".plots img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
+        )
+        assert len(widths) >= 3 and all(w > 0 for w in widths)
+        assert page.locator("table.summary tr").count() >= 6  # header + 5 models
+        thumbs = page.eval_on_selector_all(".item img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert thumbs and all(w > 0 for w in thumbs)

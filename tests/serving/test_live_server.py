@@ -2,79 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serving.process import served
+from tests.helpers import SCREENSHOTS, headless_chromium
 
 
 @pytest.fixture(scope="module")
 def server(serving_ws, tmp_path_factory):
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "RECSYS_API_KEY": "live-secret",
-        "RECSYS_DEVICE": "cpu",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "recsys.cli.app",
-        "--workspace",
-        str(serving_ws.root),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.time() < deadline, "server not ready in 120s:\n" + log.read_text()
-            time.sleep(0.3)
+    env = {"RECSYS_API_KEY": "live-secret", "RECSYS_DEVICE": "cpu"}
+    with served(serving_ws.root, log, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_recommendations_over_http(server):
@@ -109,41 +49,32 @@ def test_openai_client_embeddings(server):
 
 
 def test_web_page_in_headless_chromium(server):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not found at {CHROMIUM} (run `make browser`)")
-    from playwright.sync_api import sync_playwright
-
-    shots = REPO / "test-artifacts"
-    shots.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(server + "/", wait_until="networkidle")
-            options = page.locator("#user option")
-            assert options.count() > 1
-            user = options.nth(1).get_attribute("value")
-            page.select_option("#user", user)
-            page.wait_for_selector("#recs .card img")
-            page.wait_for_function(
-                "[...document.querySelectorAll('#recs img, #history img')]"
-                ".every(i => i.complete && i.naturalWidth > 0)",
-                timeout=15000,
-            )
-            titles = page.locator("#recs .card .title").all_inner_texts()
-            reasons = page.locator("#recs .card .reason").all_inner_texts()
-            assert len(titles) == 12 and all(titles) and all(reasons)
-            assert page.locator("#history .card").count() > 0
-            page.screenshot(path=str(shots / "web_page.png"), full_page=True)
-            # Free text instead of a user.
-            page.select_option("#user", "")
-            page.fill("#text", "haunted house at midnight")
-            page.click("button[type=submit]")
-            page.wait_for_function(
-                "document.querySelector('#recs .card .title')?.textContent.startsWith('Night')"
-            )
-            assert not errors, errors
-        finally:
-            browser.close()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with headless_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server + "/", wait_until="networkidle")
+        options = page.locator("#user option")
+        assert options.count() > 1
+        user = options.nth(1).get_attribute("value")
+        page.select_option("#user", user)
+        page.wait_for_selector("#recs .card img")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#recs img, #history img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)",
+            timeout=15000,
+        )
+        titles = page.locator("#recs .card .title").all_inner_texts()
+        reasons = page.locator("#recs .card .reason").all_inner_texts()
+        assert len(titles) == 12 and all(titles) and all(reasons)
+        assert page.locator("#history .card").count() > 0
+        page.screenshot(path=str(SCREENSHOTS / "web_page.png"), full_page=True)
+        # Free text instead of a user.
+        page.select_option("#user", "")
+        page.fill("#text", "haunted house at midnight")
+        page.click("button[type=submit]")
+        page.wait_for_function(
+            "document.querySelector('#recs .card .title')?.textContent.startsWith('Night')"
+        )
+        assert not errors, errors

@@ -8,6 +8,7 @@
   histories.npz       per-user ordered positive histories (indptr, items, weights, times)
   item_vectors.npz    item_ids, vectors (n_items, dim+1): what the FAISS index is built from
   lineage.json        data counts, last interaction time, feature sources, training results
+  rescorer.npz        optional re-scorer: blend weights, sparse EASE weights, log popularity
 ```
 """
 
@@ -22,6 +23,7 @@ from recsys.interactions import IdVocab
 from recsys.ranker.hybrid.config import HybridConfig
 from recsys.ranker.hybrid.data import Sequences
 
+RESCORER = "rescorer.npz"  # optional
 FILES = ("model.safetensors", "config.json", "vocab.npz", "histories.npz", "lineage.json")
 
 
@@ -48,6 +50,10 @@ def save_checkpoint(rec, directory: Path) -> None:
     np.savez(directory / "item_vectors.npz", item_ids=rec.item_vocab.ids,
              vectors=rec.item_vectors())  # fmt: skip
     (directory / "lineage.json").write_text(json.dumps(rec.lineage, indent=2, default=str))
+    if getattr(rec, "rescorer", None) is not None:
+        rec.rescorer.save(directory / RESCORER)
+    else:
+        (directory / RESCORER).unlink(missing_ok=True)
 
 
 def load_checkpoint(directory: Path):
@@ -74,4 +80,9 @@ def load_checkpoint(directory: Path):
     with np.load(directory / "histories.npz", allow_pickle=False) as h:
         seqs = Sequences(h["indptr"], h["items"], h["weights"], h["times"])
     lineage = json.loads((directory / "lineage.json").read_text())
-    return HybridRecommender(model, items, users, seqs, lineage)
+    rec = HybridRecommender(model, items, users, seqs, lineage)
+    if (directory / RESCORER).exists():  # optional: older checkpoints have none
+        from recsys.ranker.hybrid.rescorer import Rescorer
+
+        rec.rescorer = Rescorer.load(directory / RESCORER)
+    return rec

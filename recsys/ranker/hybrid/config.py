@@ -40,6 +40,12 @@ class HybridConfig:
     replay_fraction: float = 0.15
     update_max_epochs: int = 10
     update_lr_scale: float = 0.3  # a fresh Adam at full lr knocks a warm model off its optimum
+    # Re-scorer (rescorer.py): blend of the tower score with EASE, content similarity,
+    # popularity and a cold flag, weights fitted on the held-out positives after training.
+    rescore: bool = True
+    ease_lambda: float = 500.0  # EASE's L2 (the tuned value on ml-latest-small and the demo)
+    ease_topk: int = 200  # EASE weights kept per item (sparse, so checkpoints stay small)
+    rescore_max_users: int = 3000  # held-out users the blend is fitted on (time bound)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

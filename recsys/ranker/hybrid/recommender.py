@@ -39,6 +39,8 @@ class HybridRecommender(Recommender):
         self.sequences = sequences
         self.lineage = dict(lineage or {})
         self._item_vectors: np.ndarray | None = None
+        self.rescorer = None  # rescorer.Rescorer: used by ``score`` when set
+        self._content_unit: np.ndarray | None = None
 
     @property
     def config(self) -> HybridConfig:
@@ -88,7 +90,25 @@ class HybridRecommender(Recommender):
             self.history(int(u), histories.indices[histories.indptr[r] : histories.indptr[r + 1]])
             for r, u in enumerate(np.asarray(users))
         ]
-        return self.encode_users(np.asarray(users), seqs) @ self.item_vectors().T  # (B, N)
+        dot = self.encode_users(np.asarray(users), seqs) @ self.item_vectors().T  # (B, N)
+        if self.rescorer is None:
+            return dot
+        return self.rescore(dot, seqs)
+
+    def rescore(self, dot: np.ndarray, seqs: list[np.ndarray]) -> np.ndarray:
+        """(B, N) re-scorer blend of tower scores ``dot`` for users with histories ``seqs``."""
+        from recsys.ranker.hybrid.rescorer import content_unit
+
+        if self._content_unit is None:
+            self._content_unit = content_unit(self.model.content.numpy())
+        lens = [len(s) for s in seqs]
+        indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        cols = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
+        hist = sp.csr_matrix(
+            (np.ones(len(cols), np.float32), cols, indptr), shape=(len(seqs), dot.shape[1])
+        )
+        feats = self.rescorer.features(dot, hist, self._content_unit)
+        return self.rescorer.blend(feats).astype(np.float32)
 
     def add_items(self, item_ids: np.ndarray, content: np.ndarray) -> np.ndarray:
         """Add (cold) items scored from content alone; returns their dense indices."""
@@ -138,6 +158,9 @@ class HybridRecommender(Recommender):
         self.sequences = _remap_sequences(self.sequences, item_map, user_map, len(users))
         self.item_vocab, self.user_vocab = items, users
         self._item_vectors = None
+        self._content_unit = None
+        if self.rescorer is not None:
+            self.rescorer.remap(item_map, len(items))
 
     def save(self, directory: Path) -> None:
         from recsys.ranker.hybrid.checkpoint import save_checkpoint

@@ -29,6 +29,7 @@ from recsys.ranker.hybrid.data import (
 )
 from recsys.ranker.hybrid.evaluate import ValidSet, evaluate
 from recsys.ranker.hybrid.recommender import HybridRecommender
+from recsys.ranker.hybrid.rescorer import FEATURES, Rescorer, content_unit, ndcg_at_k
 
 Log = Callable[[str], None]
 
@@ -118,7 +119,11 @@ def fit_hybrid(
     best = _train_loop(model, windows, vset, cfg, device, rng, log, **sched)
     model.load_state_dict(best["state"])
     _zero_untrained_items(model, windows, prior)
+    rescore = None
+    if cfg.rescore:
+        rescore = _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg, log)
     rec = HybridRecommender(model, items, users, build_sequences(all_df, users, items))
+    rec.rescorer = rescore
     ts = all_df["timestamp"].max()
     rec.lineage = {
         "interactions": all_df.height,
@@ -139,8 +144,41 @@ def fit_hybrid(
         "steps": best["steps"],
         "trained_positions": best["positions"],
         "loop_seconds": round(best.get("loop_seconds", 0.0), 2),
+        "rescorer_weights": None if rescore is None else dict(
+            zip(FEATURES, map(float, rescore.weights), strict=True)
+        ),
     }
     return rec
+
+
+def _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg, log):
+    """Blend weights fitted on the held-out positives (the model never trained on them),
+    with EASE/popularity from ``train_df``; the returned statistics are refitted on all data."""
+    x_train = user_item_matrix(positives(train_df), users, items, weight=None)
+    held = user_item_matrix(positives(valid_df), users, items, weight=None)
+    val = np.flatnonzero(np.diff(held.indptr) > 0)
+    if not len(val):
+        log("rescorer: no held-out positives, tower scores only")
+        return None
+    rng = np.random.default_rng(cfg.seed)
+    if len(val) > cfg.rescore_max_users:
+        val = np.sort(rng.choice(val, cfg.rescore_max_users, replace=False))
+    inner = HybridRecommender(model, items, users, build_sequences(train_df, users, items))
+    dot = inner.encode_users(val, [inner.sequences.row(u) for u in val]) @ inner.item_vectors().T
+    stats = Rescorer.statistics(x_train, cfg.ease_lambda, cfg.ease_topk)
+    feats = stats.features(dot, x_train[val], content_unit(content))  # (F, V, N)
+    seen = seen_matrix(train_df, users, items)[val]
+    base = ndcg_at_k(dot, held[val].toarray() > 0, seen.toarray() > 0)
+    ndcg = stats.fit_weights(feats, held[val], seen)
+    weights = ", ".join(f"{n} {w:g}" for n, w in zip(FEATURES, stats.weights, strict=True))
+    log(f"rescorer: held-out NDCG@10 {base:.3f} (towers) -> {ndcg:.3f} (blend: {weights})")
+    final = Rescorer.statistics(
+        user_item_matrix(positives(all_df), users, items, weight=None),
+        cfg.ease_lambda,
+        cfg.ease_topk,
+    )
+    final.weights = stats.weights
+    return final
 
 
 def update_hybrid(
