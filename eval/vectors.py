@@ -1,8 +1,6 @@
 """Item vectors per modality from the LanceDB feature store, aligned to a catalog vocabulary.
 
-``features.store.FeatureStore`` is used when importable (it resolves several encoder versions to
-the latest row per id); otherwise the table is read with lancedb directly (columns ``id``,
-``vector``, last row per id wins).
+Tables are read with ``FeatureStore.vectors`` (newest encoder version, newest row per id).
 """
 
 from __future__ import annotations
@@ -29,26 +27,9 @@ def available_tables(uri: str) -> list[str]:
     if "://" not in uri and not Path(uri).exists():
         return []  # connecting would create an empty store directory as a side effect
     try:
-        return list(lancedb.connect(uri).table_names(limit=10_000))
+        return list(lancedb.connect(uri).list_tables().tables)
     except (FileNotFoundError, ValueError, OSError):
         return []
-
-
-def _read_ids_vectors(uri: str, modality: str, table: str) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from features.store import FeatureStore
-    except ImportError:
-        FeatureStore = None  # noqa: N806
-    if FeatureStore is not None:
-        return FeatureStore(uri).vectors("item", modality)
-    import lancedb
-
-    tbl = lancedb.connect(uri).open_table(table).to_arrow()
-    if "id" not in tbl.column_names or "vector" not in tbl.column_names:
-        raise KeyError(f"table {table!r} needs columns id and vector, has {tbl.column_names}")
-    ids = np.asarray(tbl.column("id").to_numpy(), dtype=np.int64)
-    vectors = np.asarray(tbl.column("vector").to_pylist(), dtype=np.float32)  # (rows, d)
-    return ids, vectors
 
 
 def load_table_vectors(
@@ -58,13 +39,15 @@ def load_table_vectors(
 
     Rows for ids outside the catalog are ignored; catalog items without a row get zeros.
     """
-    ids, vectors = _read_ids_vectors(uri, modality, MODALITY_TABLES[modality])
+    from features.store import FeatureStore  # lancedb: heavy, lazy
+
+    ids, vectors = FeatureStore(uri).vectors("item", modality)  # newest row per id
     if len(ids) == 0:
         return np.zeros((len(item_vocab), 1), np.float32), np.zeros(len(item_vocab), bool)
     idx = item_vocab.index(ids)
     keep = idx >= 0
     out = np.zeros((len(item_vocab), vectors.shape[1]), np.float32)
-    out[idx[keep]] = vectors[keep]  # later rows win on duplicate ids
+    out[idx[keep]] = vectors[keep]
     present = np.zeros(len(item_vocab), bool)
     present[idx[keep]] = True
     return out, present

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys.config import Workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 HYBRID_VECTORS = Path("models") / "hybrid" / "item_vectors.npz"
 TEXT_TABLE = "item_text"
@@ -55,42 +58,53 @@ def _hybrid(ws: Workspace, run: Path) -> ItemVectors | None:
 
 
 def _fused(ws: Workspace, run: Path) -> ItemVectors | None:
-    try:
-        from features.store import FeatureStore
-    except ImportError:  # the feature store is optional for indexing: text alone will do
-        return None
-    try:
-        store = FeatureStore(ws.lancedb_uri)
-        if not store.has("item", "fused"):
-            return None
-        version = store.latest_encoder_version("item", "fused")
-        ids, vectors = store.vectors("item", "fused", version)
-    except (KeyError, FileNotFoundError):
-        return None
-    lineage = {"uri": ws.lancedb_uri, "table": "item_fused", "encoder_version": version}
-    return ItemVectors(ids, vectors, "fused", lineage)
+    return _store_table(ws, "item_fused", "fused")
 
 
 def _item_text(ws: Workspace, run: Path) -> ItemVectors | None:
+    return _store_table(ws, TEXT_TABLE, TEXT_TABLE)
+
+
+def _store_table(ws: Workspace, table: str, source: str) -> ItemVectors | None:
     import lancedb  # heavy; only when indexing from the store
-    import polars as pl
 
     db = lancedb.connect(ws.lancedb_uri)
-    if TEXT_TABLE not in db.list_tables().tables:
+    if table not in db.list_tables().tables:
         return None
-    table = db.open_table(TEXT_TABLE)
-    df = pl.from_arrow(table.to_arrow())
-    lineage: dict[str, Any] = {"uri": ws.lancedb_uri, "table": TEXT_TABLE}
-    lineage["table_version"] = int(table.version)
-    if "encoder_version" in df.columns and len(df):
-        # rows are append-only: index the newest encoder version, newest row per id
-        newest = df.sort("created_at")["encoder_version"][-1] if "created_at" in df else None
-        if newest is not None:
-            df = df.filter(pl.col("encoder_version") == newest)
-            lineage["encoder_version"] = newest
-    if "created_at" in df.columns:
-        df = df.sort("created_at")
-    df = df.unique("id", keep="last", maintain_order=True).sort("id")
-    ids = df["id"].to_numpy().astype(np.int64)
-    vectors = np.asarray(df["vector"].to_list(), dtype=np.float32).reshape(len(ids), -1)
-    return ItemVectors(ids, vectors, TEXT_TABLE, lineage)
+    handle = db.open_table(table)
+    ids, vectors, encoder_version = newest_vectors(handle.to_arrow())
+    lineage: dict[str, Any] = {"uri": ws.lancedb_uri, "table": table}
+    lineage["table_version"] = int(handle.version)
+    if encoder_version is not None:
+        lineage["encoder_version"] = encoder_version
+    return ItemVectors(ids, vectors, source, lineage)
+
+
+def newest_vectors(arrow: pa.Table) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(ids (n,) int64, vectors (n, d) float32, encoder version) of a vector table, by id.
+
+    Feature-store tables are append-only with lineage columns: the newest encoder version is
+    read, newest row per id (what ``FeatureStore.vectors`` returns). Plain ``id``/``vector``
+    tables (benchmarks, hand-written stores) keep the last row per id. Rows are picked on a
+    small (id, version, time) frame and taken from Arrow, so vectors are copied once.
+    """
+    import polars as pl
+
+    from features.store.store import latest_per_id
+
+    if arrow.num_rows == 0:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), None
+    newest = None
+    if {"encoder_version", "created_at"} <= set(arrow.column_names):
+        meta = pl.from_arrow(arrow.select(["id", "encoder_version", "created_at"]))
+        meta = meta.with_row_index()
+        newest = str(meta.sort("created_at")["encoder_version"][-1])
+        keep = latest_per_id(meta.filter(pl.col("encoder_version") == newest))
+    else:
+        meta = pl.from_arrow(arrow.select(["id"])).with_row_index()
+        keep = meta.unique("id", keep="last", maintain_order=True).sort("id")
+    rows = arrow.select(["id", "vector"]).take(keep["index"].to_numpy())
+    ids = rows.column("id").to_numpy().astype(np.int64)
+    flat = rows.column("vector").combine_chunks().flatten()  # flatten honours list offsets
+    vectors = flat.to_numpy(zero_copy_only=False).astype(np.float32).reshape(len(ids), -1)
+    return ids, vectors, newest

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+import serving.process
 from recsys.cli.app import app
-from serving.process import served
 
 
 def _cli(ws, *args: str) -> str:
@@ -44,7 +44,8 @@ def served(tmp_path_factory):
     _cli(ws, "evaluate", "--report", str(ws.reports_dir / "e2e"))
     assert (ws.reports_dir / "e2e" / "metrics.json").exists()
 
-    with served(ws.root, ws.root / "server.log") as base:
+    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
+    with serving.process.served(ws.root, log) as base:
         yield ws, base
 
 

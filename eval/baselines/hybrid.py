@@ -1,7 +1,8 @@
 """Adapter to the project's hybrid ranker (recsys.ranker.hybrid), imported lazily.
 
-The hybrid does its own early stopping on a held-out tail of the data it is given, so it is fit
-once on train+valid (never on test) instead of over a grid.
+The hybrid does its own early stopping on a held-out tail of the data it is given (each user's
+last positive), and fits its re-scorer's blend weights on that same tail, so it is fit once on
+train+valid (never on test) instead of over a grid.
 """
 
 from __future__ import annotations
@@ -42,4 +43,4 @@ def hybrid_baseline(
         vectors = get(frame) if get is not None else np.zeros((len(item_vocab), 1), np.float32)
         return fit_hybrid(frame, item_vocab.ids, vectors, config, log=log.debug)
 
-    return Baseline(f"hybrid[{modality}]", fit, [{}], "two-tower hybrid, internal early stopping")
+    return Baseline(f"hybrid[{modality}]", fit, [{}], "two-tower hybrid + re-scorer, internal early stopping")

@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", default="workspace")
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a fast check")
     args, rest = parser.parse_known_args(argv)
-    found = sorted(m.name for m in pkgutil.iter_modules(package.__path__)
-                   if m.name.startswith("bench_"))
+    found = sorted(
+        m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("bench_")
+    )
     chosen = [f"bench_{n}" for n in args.names] if args.names else found
     failed = []
     for name in chosen:

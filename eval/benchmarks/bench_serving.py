@@ -25,15 +25,15 @@ import asyncio
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from index.build import publish
+from serving.process import HOST, free_port, start_server, stop_server, wait_ready
 
 GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
 
@@ -105,12 +105,6 @@ def build_workspace(root: Path, items: int, users: int, per_user: int, seed: int
     return ws
 
 
-def publish(ws, run: Path) -> None:
-    tmp = ws.artifacts_dir / f".current-{run.name}"
-    os.symlink(run.name, tmp)
-    os.replace(tmp, ws.current_link)
-
-
 def clone_run(ws, name: str) -> Path:
     """A new run whose model files are hard links of run-a's (a cheap "retrained" version)."""
     dst = ws.artifacts_dir / name
@@ -118,40 +112,6 @@ def clone_run(ws, name: str) -> Path:
     (dst / "manifest.json").unlink()
     (dst / "manifest.json").write_text(json.dumps({"run_id": name}))
     return dst
-
-
-def start_server(ws, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECSYS_RELOAD_POLL_SECONDS": "0.5"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "recsys.cli.app",
-        "--workspace",
-        str(ws.root),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    return subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
-
-
-async def wait_ready(base: str, proc, timeout: float = 600) -> None:
-    import httpx
-
-    deadline = time.time() + timeout
-    async with httpx.AsyncClient() as client:
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError("server exited before it was ready")
-            try:
-                if (await client.get(f"{base}/ready", timeout=2)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.3)
-    raise TimeoutError("server not ready")
 
 
 async def drive(base: str, paths, connections: int, seconds: float, stop=None) -> dict:
@@ -246,13 +206,11 @@ def main(argv: list[str] | None = None) -> None:
             f"({time.perf_counter() - t0:.1f}s to build)",
             flush=True,
         )
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        proc = start_server(ws, port, root / "server.log")
+        port, log = free_port(), root / "server.log"
+        base = f"http://{HOST}:{port}"
+        proc = start_server(ws.root, port, log, {"RECSYS_RELOAD_POLL_SECONDS": "0.5"})
         t0 = time.perf_counter()
-        asyncio.run(wait_ready(base, proc))
+        wait_ready(base, proc, log, timeout=600)
         print(f"server ready in {time.perf_counter() - t0:.1f}s", flush=True)
         rng = np.random.default_rng(1)
         users = rng.integers(1, args.users + 1, 100_000)
@@ -304,11 +262,7 @@ def main(argv: list[str] | None = None) -> None:
             args.json.write_text(json.dumps(results, indent=2))
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
         shutil.rmtree(root, ignore_errors=True)
 
 

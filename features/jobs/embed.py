@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from tqdm.auto import tqdm
 
-from features.encoders import create_encoder
 from features.encoders.base import Encoder
 from features.jobs.config import JOB_MODALITIES, EmbedConfig, normalise_modalities
 from features.jobs.engines import create_engine
 from features.jobs.fuse import fuse_items
 from features.jobs.inputs import build_inputs
+from features.jobs.pool import EncoderPool, encoder_factory
 from features.jobs.ratings import embed_ratings
 from features.jobs.runner import ModalityResult, encode_modality
 from features.store import FeatureStore, table_name
-from recsys.catalog import Catalog, load_workspace_catalog
+from recsys.catalog import load_workspace_catalog
 from recsys.config import Workspace
 
-MEDIA = ("image", "video")
+_encoder_factory = encoder_factory  # old name, kept for callers
 
 
 def new_job_id() -> str:
     return f"embed-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-
-def _encoder_factory(modality: str, cfg: EmbedConfig, catalog: Catalog) -> Callable[[], Encoder]:
-    options = dict(cfg.encoder_options.get(modality, {}))
-    if modality in MEDIA and catalog.media_root is not None:
-        options.setdefault("media_root", str(catalog.media_root))  # defence in depth
-    return functools.partial(create_encoder, getattr(cfg.encoders, modality), **options)
 
 
 def run_embed(
@@ -62,22 +54,21 @@ def run_embed(
     store = FeatureStore(ws.lancedb_uri)
     job_id, started = new_job_id(), datetime.now(UTC)
     results: list[ModalityResult] = []
+    pool = EncoderPool(cfg, catalog, encoders)  # each model loads once, shared by modalities
     for modality in chosen:
         if modality == "ratings":
             results.extend(embed_ratings(store, catalog, job_id, cfg.encoder_options.get(modality)))
             continue
         entity, table_modality = JOB_MODALITIES[modality]
         spec = build_inputs(catalog, modality, cfg)
-        factory = _encoder_factory(modality, cfg, catalog)
+        factory = pool.factory(modality)
         try:
-            encoder = encoders[modality] if encoders and modality in encoders else factory()
+            encoder = pool.get(modality)
             encoder.version  # noqa: B018  (some encoders only fail when their weights load)
         except (KeyError, ImportError, FileNotFoundError, OSError) as exc:
             name = table_name(entity, table_modality)
             results.append(ModalityResult(name, unavailable=f"{type(exc).__name__}: {exc}"))
             continue
-        if encoders and modality in encoders:
-            factory = functools.partial(_same, encoder)  # Ray ships the instance as is
         results.append(
             encode_modality(
                 store,
@@ -107,7 +98,3 @@ def run_embed(
         for r in results
     ]
     return f"embed {job_id} ({engine}): " + ", ".join(parts) + " (encoded/skipped/failed)"
-
-
-def _same(encoder: Encoder) -> Encoder:
-    return encoder

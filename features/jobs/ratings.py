@@ -8,13 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Literal
 
 import numpy as np
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.jobs.runner import ModalityResult
 from features.store import FeatureStore
 from recsys.catalog import Catalog
+
+
+class RatingsOptions(BaseModel):
+    """``encoder_options.ratings`` of ``embed.json``: the arguments of ``RatingsFeatures.fit``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factors: int = Field(32, gt=0)
+    seed: int = 0
+    method: Literal["svd", "als"] = "svd"
+
+
+def ratings_options(options: dict | None) -> RatingsOptions:
+    """Validate before fitting: a typo must be a clear config error, not a TypeError mid-job."""
+    try:
+        return RatingsOptions.model_validate(options or {})
+    except ValidationError as exc:
+        allowed = ", ".join(RatingsOptions.model_fields)
+        raise ValueError(f"invalid encoder_options.ratings (allowed: {allowed}): {exc}") from exc
 
 
 def interactions_hash(interactions: pl.DataFrame, item_ids: list[int], user_ids: list[int]) -> str:
@@ -41,6 +62,7 @@ def embed_ratings(
     store: FeatureStore, catalog: Catalog, job_id: str, options: dict | None = None
 ) -> list[ModalityResult]:
     start = time.perf_counter()
+    fit_options = ratings_options(options).model_dump()
     results = [ModalityResult("item_ratings"), ModalityResult("user_ratings")]
     try:
         from features.encoders.ratings import RatingsFeatures
@@ -53,7 +75,7 @@ def embed_ratings(
     digest = interactions_hash(catalog.interactions, item_ids, user_ids)
     # Fitting is cheap next to the encoders (one truncated SVD), and the version is only known
     # after it, so fit first and skip the writes when nothing changed.
-    model = RatingsFeatures.fit(catalog.interactions, item_ids, user_ids, **(options or {}))
+    model = RatingsFeatures.fit(catalog.interactions, item_ids, user_ids, **fit_options)
     version = str(model.version)
     for r, entity, ids, vectors in zip(
         results,

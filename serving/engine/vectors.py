@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.vectors import newest_vectors
 from recsys.interactions import IdVocab
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def load_modalities(
 
     try:
         db = lancedb.connect(uri)
-        names = set(_table_names(db))
+        names = set(db.list_tables().tables)
     except Exception as exc:  # a missing/empty store is a normal state before `recsys embed`
         log.warning("feature store %s unreadable: %s", uri, exc)
         return {}
@@ -111,40 +112,12 @@ def load_modalities(
         if same_vocab and old is not None and old.version == version:
             out[modality] = old
             continue
-        arrow = _latest_rows(handle.to_arrow())
-        ids = arrow.column("id").to_numpy().astype(np.int64)
-        flat = arrow.column("vector").combine_chunks()
-        vecs = flat.values.to_numpy(zero_copy_only=False).astype(np.float32)
-        vecs = vecs.reshape(len(ids), -1)  # (rows, d)
+        ids, vecs, _ = newest_vectors(handle.to_arrow())  # (rows,), (rows, d)
+        if not len(ids):
+            log.warning("feature table %s is empty: modality %s skipped", table, modality)
+            continue
         out[modality] = _aligned(modality, table, ids, vecs, vocab, version)
     return out
-
-
-def _latest_rows(arrow):
-    """(id, vector) of the newest row per id of the newest encoder version.
-
-    Feature-store tables are append-only with lineage columns (``encoder_version``,
-    ``created_at``); plain tables with one row per id are returned as they are.
-    """
-    import polars as pl
-
-    if not {"encoder_version", "created_at"} <= set(arrow.column_names):
-        return arrow.select(["id", "vector"])
-    meta = pl.from_arrow(arrow.select(["id", "encoder_version", "created_at"])).with_row_index()
-    newest = meta.sort("created_at")["encoder_version"][-1]
-    keep = (
-        meta.filter(pl.col("encoder_version") == newest)
-        .sort("created_at", maintain_order=True)
-        .unique("id", keep="last")
-        .sort("id")["index"]
-        .to_numpy()
-    )
-    return arrow.select(["id", "vector"]).take(keep)
-
-
-def _table_names(db) -> list[str]:
-    listed = db.list_tables() if hasattr(db, "list_tables") else db.table_names()
-    return list(getattr(listed, "tables", listed))
 
 
 def _aligned(

@@ -96,3 +96,66 @@ def test_empty_interactions(interactions):
     feats = RatingsFeatures.fit(interactions.head(0), ITEMS, USERS, factors=4)
     assert feats.item_raw["count"].to_list() == [0, 0, 0, 0]
     assert np.all(feats.item_vectors()[:, -1] == 1.0)
+
+
+def _with_roundoff(factors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(f + np.float32(1e-15) for f in factors)
+
+
+def _random_log(n_users: int, n_items: int, cold: set[int], disliked_only: int) -> pl.DataFrame:
+    """Ratings from every user on random warm items; one item only ever rated 1 (no likes)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    warm = [i for i in range(n_items) if i not in cold and i != disliked_only]
+    for u in range(n_users):
+        for i in rng.choice(warm, 8, replace=False):
+            rows.append((u, int(i), float(rng.integers(1, 6))))
+        if u % 10 == 0:
+            rows.append((u, disliked_only, 1.0))
+    u, i, r = zip(*rows, strict=True)
+    return pl.DataFrame(
+        {
+            "user_id": u,
+            "item_id": i,
+            "timestamp": [T0 + timedelta(hours=j) for j in range(len(rows))],
+            "kind": ["rating"] * len(rows),
+            "rating": r,
+            "review_text": [None] * len(rows),
+            "watch_fraction": [None] * len(rows),
+        },
+        schema=INTERACTIONS_SCHEMA,
+    )
+
+
+@pytest.mark.parametrize("method", ["svd", "als"])
+def test_cold_and_unliked_items_get_exactly_zero_factors(method, monkeypatch):
+    # On real catalogs (MovieLens, the demo) ARPACK leaves ~1e-15 round-off in rows without any
+    # positive, which normalising blew up into a unit-length random "taste". This small matrix
+    # happens to factorise exactly, so a wrapper adds that round-off to every row.
+    import features.encoders.ratings as ratings
+
+    for name in ("svd_factors", "als_factors"):
+        real = getattr(ratings, name)
+        monkeypatch.setattr(ratings, name, lambda m, f, s, real=real: _with_roundoff(real(m, f, s)))
+    cold, disliked = {90, 91, 92}, 93
+    log = _random_log(60, 100, cold, disliked)
+    feats = RatingsFeatures.fit(log, list(range(100)), list(range(61)), factors=8, method=method)
+    items, users = feats.item_vectors(), feats.user_vectors()
+    axis = np.zeros(feats.dim, np.float32)
+    axis[-1] = 1.0  # the "cold" flag
+    for i in cold:
+        np.testing.assert_array_equal(feats.item_factors[i], 0.0)
+        np.testing.assert_array_equal(items[i], axis)  # zero factors, zero stats, cold = 1
+    np.testing.assert_array_equal(users[60], axis)  # user 60 never interacted
+    np.testing.assert_array_equal(feats.item_factors[disliked], 0.0)  # warm, but no like
+    assert items[disliked, -1] == 0.0 and np.any(items[disliked, 8:-1])  # stats, not cold
+    np.testing.assert_allclose(np.linalg.norm(items, axis=1), 1.0, atol=1e-5)
+    liked = log.filter(pl.col("rating") >= 3.5)["item_id"].unique().to_list()
+    assert np.all(np.linalg.norm(feats.item_factors[liked], axis=1) > 0)
+
+
+def test_loaded_model_with_noisy_cold_factors_still_gives_zero_factors(interactions, tmp_path):
+    feats = RatingsFeatures.fit(interactions, ITEMS, USERS, factors=4)
+    feats.item_factors[3] = 1e-8  # what an older fit stored for the cold item 4
+    np.testing.assert_array_equal(feats.item_vectors()[3, :4], 0.0)
+    assert feats.item_vectors()[3, -1] == 1.0

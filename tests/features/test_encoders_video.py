@@ -98,3 +98,41 @@ def test_clip_frame_encoder_by_config(tiny_clip_dir, clip_path, media_root):
     out = enc.encode(["trailers/a.mp4"])
     assert out.shape == (1, 16)
     assert enc.version.startswith("video[k=2,first-k,mean]+clip[")
+
+
+def _scene_trailer(path, make_scene, seeds, shift: int = 0):
+    """12 frames at 96x64: 3 frames of each ``scene(seed)``, brightness moved by ``shift``."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for seed in seeds:
+            arr = np.asarray(make_scene((96, 64), seed), np.int16) + shift
+            frame = av.VideoFrame.from_ndarray(arr.clip(0, 255).astype(np.uint8), format="rgb24")
+            for _ in range(3):
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_low_resolution_frames_keep_similar_trailers_closer(efficientnet, media_root, make_scene):
+    # Known answer for the default 128 px frames: a re-graded copy of a trailer stays closer
+    # to it than a trailer of other scenes, at 128 px as at the network's native 224 px.
+    _scene_trailer(media_root / "a.mp4", make_scene, [1, 2, 3, 4])
+    _scene_trailer(media_root / "a2.mp4", make_scene, [1, 2, 3, 4], shift=25)
+    _scene_trailer(media_root / "b.mp4", make_scene, [11, 12, 13, 14])
+    shared = {"share_model_of": efficientnet}
+    small = VideoEncoder(media_root=media_root, frame_encoder_config=shared)
+    native = VideoEncoder(media_root=media_root, frame_encoder_config=shared, frame_size=None)
+    assert small.frame_encoder.model is efficientnet.model  # one model in memory
+    assert "@128px" in small.version and "@224px" in native.version
+    for enc in (small, native):
+        a, a2, b = enc.encode(["a.mp4", "a2.mp4", "b.mp4"])
+        assert a @ a2 > a @ b + 0.05, enc.version
+    np.testing.assert_allclose(
+        small.encode(["a.mp4"]) @ native.encode(["a.mp4"]).T, 1.0, atol=0.3
+    )  # same direction roughly: only the input scale changed

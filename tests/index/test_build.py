@@ -6,12 +6,12 @@ import json
 import os
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from index.base import load_index
 from index.build import publish, run_index
 from recsys.config import Workspace
+from tests.helpers import write_vector_table
 
 
 def fake_run(ws: Workspace, name: str) -> os.PathLike:
@@ -20,19 +20,6 @@ def fake_run(ws: Workspace, name: str) -> os.PathLike:
     (run / "models").mkdir(parents=True)
     (ws.artifacts_dir / "LATEST").write_text(name)
     return run
-
-
-def write_item_text(ws: Workspace, ids: np.ndarray, vectors: np.ndarray) -> None:
-    import lancedb
-
-    dim = vectors.shape[1]
-    table = pa.table(
-        {
-            "id": pa.array(ids, pa.int64()),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
-        }
-    )
-    lancedb.connect(ws.lancedb_uri).create_table("item_text", data=table)
 
 
 @pytest.fixture
@@ -44,7 +31,7 @@ def ws(tmp_path, monkeypatch):
 def test_index_from_item_text_publishes_current(ws, unit_vectors):
     ids = np.arange(100, 160, dtype=np.int64)
     vectors = unit_vectors(60, 16)
-    write_item_text(ws, ids, vectors)
+    write_vector_table(ws.lancedb_uri, "item_text", ids, vectors)
     run = fake_run(ws, "run-a")
 
     summary = run_index(ws)
@@ -62,7 +49,9 @@ def test_index_from_item_text_publishes_current(ws, unit_vectors):
 
 
 def test_hybrid_item_tower_preferred_and_republish_switches(ws, unit_vectors):
-    write_item_text(ws, np.arange(10, dtype=np.int64), unit_vectors(10, 8))
+    write_vector_table(
+        ws.lancedb_uri, "item_text", np.arange(10, dtype=np.int64), unit_vectors(10, 8)
+    )
     fake_run(ws, "run-a")
     run_index(ws)
     assert os.readlink(ws.current_link) == "run-a"
@@ -118,7 +107,7 @@ def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
 
 def test_reindexing_the_live_run_keeps_mapped_readers_valid(ws, unit_vectors):
     vectors = unit_vectors(30, 8)
-    write_item_text(ws, np.arange(30, dtype=np.int64), vectors)
+    write_vector_table(ws.lancedb_uri, "item_text", np.arange(30, dtype=np.int64), vectors)
     run = fake_run(ws, "run-a")
     run_index(ws)
     live = load_index(ws.current_link / "index", mmap=True)  # what a server replica holds

@@ -51,5 +51,6 @@ def vocab_history(vocab: IdVocab, item_ids: list[int]):
     import scipy.sparse as sp
 
     cols = vocab.index(item_ids)
-    return sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), int), cols)),
-                         shape=(1, len(vocab)))
+    return sp.csr_matrix(
+        (np.ones(len(cols)), (np.zeros(len(cols), int), cols)), shape=(1, len(vocab))
+    )

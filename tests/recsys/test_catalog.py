@@ -11,8 +11,12 @@ from recsys.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 
 
 def _empty_catalog(media_root=None) -> Catalog:
-    return Catalog(pl.DataFrame(schema=ITEMS_SCHEMA), pl.DataFrame(schema=USERS_SCHEMA),
-                   pl.DataFrame(schema=INTERACTIONS_SCHEMA), media_root=media_root)
+    return Catalog(
+        pl.DataFrame(schema=ITEMS_SCHEMA),
+        pl.DataFrame(schema=USERS_SCHEMA),
+        pl.DataFrame(schema=INTERACTIONS_SCHEMA),
+        media_root=media_root,
+    )
 
 
 def test_workspace_from_env(monkeypatch, tmp_path):

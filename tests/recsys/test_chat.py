@@ -18,17 +18,11 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def serving_ws(tmp_path_factory):
     """The serving suite's tiny workspace (each user loves one genre), built by its builder."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "serving_fixtures", REPO / "tests" / "serving" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     from serving.engine import EncoderPool
+    from tests.serving.workspace import build_workspace
 
     encode = EncoderPool("minilm", device="cpu").embed_text
-    return module.build_workspace(tmp_path_factory.mktemp("chat-ws"), encode)
+    return build_workspace(tmp_path_factory.mktemp("chat-ws"), encode)
 
 
 def test_title_matcher_is_fuzzy_but_not_reckless():

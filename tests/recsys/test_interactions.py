@@ -26,9 +26,7 @@ def test_vocab_maps_known_ids_and_flags_unknown():
 
 
 def test_low_ratings_and_abandoned_views_are_not_positives():
-    df = _interactions(
-        [(1, 1, 5.0, None), (1, 2, 1.0, None), (1, 3, None, 0.9), (1, 4, None, 0.1)]
-    )
+    df = _interactions([(1, 1, 5.0, None), (1, 2, 1.0, None), (1, 3, None, 0.9), (1, 4, None, 0.1)])
     liked = positives(df).sort("item_id")
     assert liked["item_id"].to_list() == [1, 3]
 

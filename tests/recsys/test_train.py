@@ -16,15 +16,7 @@ from recsys.ranker.train import latest_run, run_train
 FAST = HybridConfig(dim=16, n_layers=1, max_len=16, max_epochs=2, eval_every=10)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: thread hand-off costs more than it saves on a shared 2-core box."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/recsys/conftest.py
 
 
 def test_train_then_update_writes_runs_and_grows_ids(tiny_workspace):

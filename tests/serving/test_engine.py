@@ -43,34 +43,3 @@ def test_session_history_overrides_cold_start(engine):
     assert not warm.cold_start
     assert all(r.title.startswith("Laughs") for r in warm.items)
     assert {130, 131, 132}.isdisjoint(r.item_id for r in warm.items)
-
-
-def test_append_only_feature_table_uses_newest_version_newest_row():
-    from datetime import UTC, datetime, timedelta
-
-    import pyarrow as pa
-
-    from serving.engine.vectors import _latest_rows
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [  # (id, encoder_version, created_at, vector)
-        (1, "v1", t0, [1.0, 0.0]),
-        (2, "v1", t0, [0.0, 1.0]),
-        (1, "v2", t0 + timedelta(1), [0.5, 0.5]),
-        (2, "v2", t0 + timedelta(1), [0.2, 0.8]),
-        (1, "v2", t0 + timedelta(2), [0.9, 0.1]),  # item 1 re-embedded: newest wins
-    ]
-    table = pa.table(
-        {
-            "id": pa.array([r[0] for r in rows], pa.int64()),
-            "encoder_version": [r[1] for r in rows],
-            "created_at": [r[2] for r in rows],
-            "vector": pa.FixedSizeListArray.from_arrays(
-                pa.array([x for r in rows for x in r[3]], pa.float32()), 2
-            ),
-        }
-    )
-    out = _latest_rows(table)
-    assert out.column("id").to_pylist() == [1, 2]
-    got = np.asarray(out.column("vector").to_pylist())
-    assert np.allclose(got, [[0.9, 0.1], [0.2, 0.8]])

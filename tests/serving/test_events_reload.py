@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
@@ -68,50 +69,56 @@ def test_admin_reload_needs_key_and_swaps(client, settings, switch_run):
     assert client.get("/users/1/recommendations").json()["model_version"] == "run-b"
 
 
-def test_hot_reload_while_requests_flow(settings, encoders, switch_run):
+@pytest.fixture
+def polling_client(settings, encoders):
+    """A client whose service polls artifacts/current every 0.1 s, once it reports ready.
+
+    Ask for it after ``switch_run``, so the client closes before run-a is published again.
+    """
+    fast = settings.model_copy(update={"reload_poll_seconds": 0.1})
+    with TestClient(create_app(fast, encoders=encoders)) as c:
+        deadline = time.time() + 60
+        while c.get("/ready").status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
+        yield c
+
+
+def test_hot_reload_while_requests_flow(switch_run, polling_client):
     """Switching artifacts/current under load: picked up automatically, zero failed requests."""
-    fast = settings.model_copy(update={"reload_poll_seconds": 0.1})
-    with TestClient(create_app(fast, encoders=encoders)) as c:
-        deadline = time.time() + 60
-        while c.get("/ready").status_code != 200 and time.time() < deadline:
-            time.sleep(0.1)
-        statuses, versions, stop = [], set(), threading.Event()
+    c = polling_client
+    statuses, versions, stop = [], set(), threading.Event()
 
-        def hammer():
-            while not stop.is_set():
-                r = c.get("/users/1/recommendations", params={"k": 5})
-                statuses.append(r.status_code)
-                versions.add(r.json().get("model_version"))
+    def hammer():
+        while not stop.is_set():
+            r = c.get("/users/1/recommendations", params={"k": 5})
+            statuses.append(r.status_code)
+            versions.add(r.json().get("model_version"))
 
-        worker = threading.Thread(target=hammer)
-        worker.start()
-        try:
-            for name in ("run-c", "run-d"):
-                switch_run(name)
-                deadline = time.time() + 30
-                while c.get("/version").json()["model_version"] != name:
-                    assert time.time() < deadline, f"{name} never picked up"
-                    time.sleep(0.05)
-        finally:
-            stop.set()
-            worker.join()
-        assert statuses and set(statuses) == {200}
-        assert {"run-c", "run-d"} <= versions
+    worker = threading.Thread(target=hammer)
+    worker.start()
+    try:
+        for name in ("run-c", "run-d"):
+            switch_run(name)
+            deadline = time.time() + 30
+            while c.get("/version").json()["model_version"] != name:
+                assert time.time() < deadline, f"{name} never picked up"
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join()
+    assert statuses and set(statuses) == {200}
+    assert {"run-c", "run-d"} <= versions
 
 
-def test_broken_run_keeps_the_old_snapshot_serving(settings, encoders, switch_run):
-    fast = settings.model_copy(update={"reload_poll_seconds": 0.1})
-    with TestClient(create_app(fast, encoders=encoders)) as c:
-        deadline = time.time() + 60
-        while c.get("/ready").status_code != 200 and time.time() < deadline:
-            time.sleep(0.1)
-        switch_run("run-broken", broken=True)
-        state = c.app.state.service
-        deadline = time.time() + 30
-        while state.load_error is None and time.time() < deadline:
-            time.sleep(0.05)
-        assert "models/popularity" in state.load_error
-        r = c.get("/users/1/recommendations")
-        assert r.status_code == 200 and r.json()["model_version"] == "run-a"
-        assert c.get("/ready").status_code == 200
-        assert 'result="error"' in c.get("/metrics").text
+def test_broken_run_keeps_the_old_snapshot_serving(switch_run, polling_client):
+    c = polling_client
+    switch_run("run-broken", broken=True)
+    state = c.app.state.service
+    deadline = time.time() + 30
+    while state.load_error is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert "models/popularity" in state.load_error
+    r = c.get("/users/1/recommendations")
+    assert r.status_code == 200 and r.json()["model_version"] == "run-a"
+    assert c.get("/ready").status_code == 200
+    assert 'result="error"' in c.get("/metrics").text

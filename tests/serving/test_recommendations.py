@@ -98,8 +98,6 @@ def test_anonymous_bad_input_is_422(client):
 
 
 def test_seen_items_are_never_explained_by_themselves(client):
-    body = client.get(
-        "/users/3/recommendations", params={"k": 40, "exclude_seen": "false"}
-    ).json()
+    body = client.get("/users/3/recommendations", params={"k": 40, "exclude_seen": "false"}).json()
     for it in body["items"]:
         assert not it["reason"].endswith(f"similar to {it['title']}"), it

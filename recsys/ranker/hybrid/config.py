@@ -46,6 +46,9 @@ class HybridConfig:
     ease_lambda: float = 500.0  # EASE's L2 (the tuned value on ml-latest-small and the demo)
     ease_topk: int = 200  # EASE weights kept per item (sparse, so checkpoints stay small)
     rescore_max_users: int = 3000  # held-out users the blend is fitted on (time bound)
+    # Share of held-out NDCG@10 the re-scorer may give up to lift items with no training
+    # positive (new items) by a larger cold weight; 0 = pure accuracy fit.
+    cold_tolerance: float = 0.02
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

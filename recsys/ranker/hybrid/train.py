@@ -144,9 +144,9 @@ def fit_hybrid(
         "steps": best["steps"],
         "trained_positions": best["positions"],
         "loop_seconds": round(best.get("loop_seconds", 0.0), 2),
-        "rescorer_weights": None if rescore is None else dict(
-            zip(FEATURES, map(float, rescore.weights), strict=True)
-        ),
+        "rescorer_weights": None
+        if rescore is None
+        else dict(zip(FEATURES, map(float, rescore.weights), strict=True)),
     }
     return rec
 
@@ -170,6 +170,8 @@ def _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg,
     seen = seen_matrix(train_df, users, items)[val]
     base = ndcg_at_k(dot, held[val].toarray() > 0, seen.toarray() > 0)
     ndcg = stats.fit_weights(feats, held[val], seen)
+    if cfg.cold_tolerance > 0:
+        ndcg = stats.boost_cold(feats, held[val], seen, cfg.cold_tolerance)
     weights = ", ".join(f"{n} {w:g}" for n, w in zip(FEATURES, stats.weights, strict=True))
     log(f"rescorer: held-out NDCG@10 {base:.3f} (towers) -> {ndcg:.3f} (blend: {weights})")
     final = Rescorer.statistics(

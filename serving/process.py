@@ -1,0 +1,86 @@
+"""`recsys serve` as a child process: what the serving benchmark and the live-server tests run.
+
+A real process (not an in-process TestClient) is the point there: uvicorn, the lifespan, the
+reload watcher and the OS socket are all exercised as a user would run them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(
+    workspace: Path, port: int, log: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen:
+    """Start ``recsys serve`` on ``workspace``; stdout and stderr go to ``log``.
+
+    ``env`` adds to (or overrides) this process's environment; the server never goes online.
+    """
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    cmd = [sys.executable, "-m", "recsys.cli.app", "--workspace", str(workspace)]
+    cmd += ["serve", "--host", HOST, "--port", str(port)]
+    with open(log, "wb") as out:  # the child keeps its own handle
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Poll ``/ready`` until it answers 200.
+
+    Raises:
+        RuntimeError: the server exited first (the message holds its log).
+        TimeoutError: not ready within ``timeout`` seconds (likewise).
+    """
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.3)
+    raise TimeoutError(f"server not ready within {timeout:.0f} s:\n{log.read_text()}")
+
+
+def stop_server(proc: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def served(
+    workspace: Path, log: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> Iterator[str]:
+    """``recsys serve`` on a free port for the duration of the block; yields its base URL."""
+    port = free_port()
+    proc = start_server(workspace, port, log, env)
+    try:
+        base = f"http://{HOST}:{port}"
+        wait_ready(base, proc, log, timeout)
+        yield base
+    finally:
+        stop_server(proc)
