@@ -19,8 +19,8 @@ help: ## Show this help
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
-	$(PIP) install torch torchvision
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch torchvision
 	$(PIP) install -e '.[dev]'
 	touch $(STAMP)
 
