@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch torchvision
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install torch, torchvision and the project (editable, with dev extras)
