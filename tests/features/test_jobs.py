@@ -320,7 +320,8 @@ def test_unavailable_encoder_is_reported_not_fatal(tmp_path, minilm):
         run_embed(ws, ["smell"])
 
 
-@pytest.mark.slow  # starting a local Ray cluster takes well over 10 s on a shared CPU
+# Not marked slow although a local Ray cluster takes 10-40 s to start: the issue asks for the
+# Ray engine to be proven equal to the local one in every `make test`.
 def test_ray_engine_matches_local(tmp_path, minilm):
     pytest.importorskip("ray")
     local = make_workspace(tmp_path / "local", media=False)
@@ -339,7 +340,6 @@ def test_ray_engine_matches_local(tmp_path, minilm):
         )
 
 
-@pytest.mark.slow  # MiniLM over 80 items: ~15 s on the shared 2-core CI box, 1-2 s normally
 def test_walking_skeleton_on_the_tiny_dataset(tiny_workspace, minilm):
     line = run_embed(tiny_workspace, ["text"], encoders={"text": minilm}, progress=False)
     store = FeatureStore(tiny_workspace.lancedb_uri)
