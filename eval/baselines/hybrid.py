@@ -43,4 +43,5 @@ def hybrid_baseline(
         vectors = get(frame) if get is not None else np.zeros((len(item_vocab), 1), np.float32)
         return fit_hybrid(frame, item_vocab.ids, vectors, config, log=log.debug)
 
-    return Baseline(f"hybrid[{modality}]", fit, [{}], "two-tower hybrid + re-scorer, internal early stopping")
+    note = "two-tower hybrid + re-scorer, internal early stopping"
+    return Baseline(f"hybrid[{modality}]", fit, [{}], note)

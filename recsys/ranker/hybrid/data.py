@@ -125,9 +125,10 @@ def history_tokens(histories: list[np.ndarray], max_len: int) -> tuple[np.ndarra
 
 
 def temporal_split(
-    interactions: pl.DataFrame, last_n: int, min_history: int
+    interactions: pl.DataFrame, last_n: int, min_history: int, frac: float = 0.0
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Hold out each user's ``last_n`` most recent positives (users with ``min_history``+ only).
+    """Hold out each user's ``max(last_n, floor(frac * n))`` most recent positives (users with
+    ``min_history``+ positives only, and always leaving them at least one in train).
 
     Returns (train interactions, held-out interactions); every other interaction of the user,
     including low ratings, stays in train so it is both context and excluded from rankings.
@@ -140,7 +141,9 @@ def temporal_split(
             pl.len().over("user_id").alias("_n"),
         )
     )
-    held = pos.filter((pl.col("_recency") < last_n) & (pl.col("_n") >= min_history)).select(
+    n_held = pl.max_horizontal(pl.lit(last_n), (pl.col("_n") * frac).floor().cast(pl.Int64))
+    n_held = pl.min_horizontal(n_held, pl.col("_n") - 1)
+    held = pos.filter((pl.col("_recency") < n_held) & (pl.col("_n") >= min_history)).select(
         "user_id", "item_id"
     )
     train = interactions.join(held, on=["user_id", "item_id"], how="anti")

@@ -76,7 +76,9 @@ def fit_hybrid(
     if known.height < interactions.height:
         log(f"skipping {interactions.height - known.height:,} interactions of unknown items")
     if valid is None:
-        train_df, valid_df = temporal_split(known, cfg.valid_last_n, cfg.valid_min_history)
+        train_df, valid_df = temporal_split(
+            known, cfg.valid_last_n, cfg.valid_min_history, cfg.valid_frac
+        )
     else:
         train_df, valid_df = known, valid.filter(pl.col("item_id").is_in(items.ids))
     all_df = pl.concat([train_df, valid_df], how="vertical_relaxed")
