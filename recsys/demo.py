@@ -36,8 +36,15 @@ def _synth_if_needed(out: Path, cfg) -> str:
     return generate(cfg, out)
 
 
-def run_demo(ws: Workspace, host: str = "127.0.0.1", port: int = 8000, items: int = 2000,
-             users: int = 1000, interactions: int = 100_000, serve: bool = True) -> str:
+def run_demo(
+    ws: Workspace,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    items: int = 2000,
+    users: int = 1000,
+    interactions: int = 100_000,
+    serve: bool = True,
+) -> str:
     from eval.run import run_evaluate
     from features.jobs.embed import run_embed
     from index.build import run_index
@@ -58,8 +65,11 @@ def run_demo(ws: Workspace, host: str = "127.0.0.1", port: int = 8000, items: in
     _stage("evaluate", lambda: run_evaluate(ws, report), timings)
 
     total = sum(timings.values())
-    print("\nstage timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-          + f" (total {total:.1f}s)")
+    print(
+        "\nstage timings: "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+        + f" (total {total:.1f}s)"
+    )
     print(f"evaluation report: {report / 'report.html'}")
     if not serve:
         return "demo: pipeline complete (not serving)"
