@@ -170,14 +170,13 @@ class RecommendationEngine:
         if len(cands) < k:  # filters removed too much: top up from the popularity order
             extra = snap.models.pop_order[allowed[snap.models.pop_order]]
             cands = np.unique(np.concatenate([cands, extra[: k + budget]]))
-        score = W_POP * snap.models.popularity[cands] / max(snap.models.popularity.max(), 1e-6)
-        if collab is not None and collab.max() > 0:
-            score += W_COLLAB * collab[cands] / collab.max()
-        if taste is not None and space is not None:
-            affinity = space.matrix[cands] @ taste  # (C,)
-            if space.name == "hybrid":  # logits, not cosines: bring to a 0..1 scale
-                affinity = affinity / max(float(np.abs(affinity).max()), 1e-6)
-            score += W_CONTENT * affinity
+        rescored = None
+        if taste is not None and space is not None and space.name == "hybrid":
+            rescored = self._hybrid_rescored(taste, recent, cands)
+        if rescored is not None:  # the fitted blend already weighs popularity and collab scores
+            score = rescored
+        else:
+            score = self._heuristic_score(cands, collab, taste, space)
         if query is not None:
             score += W_QUERY * (self.modality("text").matrix[cands] @ query)
         picked, picked_scores = self._rerank(cands, score, k, diversity)
@@ -196,6 +195,41 @@ class RecommendationEngine:
             self.model_version,
             self.index_version,
         )
+
+    def _heuristic_score(self, cands, collab, taste, space) -> np.ndarray:
+        """Fixed-weight blend used when no validation-fitted re-scorer is available."""
+        pop = self.snap.models.popularity
+        score = W_POP * pop[cands] / max(pop.max(), 1e-6)
+        if collab is not None and collab.max() > 0:
+            score += W_COLLAB * collab[cands] / collab.max()
+        if taste is not None and space is not None:
+            affinity = space.matrix[cands] @ taste  # (C,)
+            if space.name == "hybrid":  # logits, not cosines: bring to a 0..1 scale
+                affinity = affinity / max(float(np.abs(affinity).max()), 1e-6)
+            score += W_CONTENT * affinity
+        return score
+
+    def _hybrid_rescored(self, taste, recent, cands) -> np.ndarray | None:
+        """The hybrid's re-scorer (tower, EASE, content, popularity, cold flag), scaled 0..1.
+
+        It standardises features over the whole catalog, so it scores every item and the
+        candidates are read out of that; at catalog sizes served here this is one mat-vec.
+        """
+        hybrid = self.snap.models.hybrid
+        if hybrid is None or getattr(hybrid, "rescorer", None) is None:
+            return None
+        try:
+            ids = self.snap.items.vocab.ids
+            seq = hybrid.item_vocab.index(ids[recent])
+            dot = (hybrid.item_vectors() @ taste)[None]  # (1, N)
+            blended = hybrid.rescore(dot, [seq[seq >= 0]])[0]
+            pos = hybrid.item_vocab.index(ids[cands])
+            out = np.where(pos >= 0, blended[np.maximum(pos, 0)], blended.min())
+        except Exception as exc:  # fall back to the fixed blend, never fail the request
+            log.warning("hybrid re-scorer failed: %s", exc)
+            return None
+        lo, hi = float(out.min()), float(out.max())
+        return ((out - lo) / max(hi - lo, 1e-6)).astype(np.float32)
 
     def _merge(self, base: np.ndarray | None, ids: list[int] | None) -> np.ndarray:
         base = np.zeros(0, np.int64) if base is None else base
