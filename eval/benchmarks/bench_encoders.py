@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workspace", default=None, help="unused; accepted for `make bench`")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # tolerate flags meant for other benchmarks
     if args.quick:
         args.texts, args.images, args.videos, args.repeats = 64, 16, 4, 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

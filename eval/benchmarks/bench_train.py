@@ -145,8 +145,12 @@ def main(argv: list[str] | None = None) -> None:
         help="override a HybridConfig field (repeatable), e.g. --set lr=0.01",
     )
     p.add_argument("--json", type=Path, default=None, help="also write results here")
-    args = p.parse_args(argv)
+    p.add_argument("--quick", action="store_true", help="2 epochs, demo only, no update run")
+    args, _ = p.parse_known_args(argv)  # tolerate flags meant for other benchmarks
     cfg = HybridConfig()
+    if args.quick:
+        args.max_epochs = args.max_epochs or 2
+        args.skip_movielens = args.skip_update = True
     if args.max_epochs:
         cfg.max_epochs = args.max_epochs
     for item in args.set:
