@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from recsys.atomic import replace_dir
 from recsys.config import Workspace
 
 MANIFEST = "dataset.json"
@@ -63,12 +63,7 @@ class Catalog:
                 },
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
-            old = directory.with_name(directory.name + ".old")
-            if directory.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
+            replace_dir(tmp, directory)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -75,6 +75,22 @@ class Encoder(ABC):
         return EncodeResult(stacked, ok, errors)
 
 
+def load_each(inputs: Sequence[Any], load) -> tuple[list[Any], list[int], dict[int, str]]:
+    """Apply ``load`` to each input: (loaded, their input indices, input index -> reason).
+
+    Media encoders decode and validate per item with this, then run one batched forward over
+    what loaded, so one corrupt file costs one row, not the batch.
+    """
+    loaded, ok, errors = [], [], {}
+    for i, x in enumerate(inputs):
+        try:
+            loaded.append(load(x))
+            ok.append(i)
+        except EncodeError as exc:
+            errors[i] = str(exc)
+    return loaded, ok, errors
+
+
 @dataclass
 class EncodeResult:
     """``vectors[j]`` belongs to ``inputs[ok[j]]``; ``errors`` maps input index -> reason."""

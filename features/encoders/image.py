@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from features.encoders.base import EncodeError, Encoder, EncodeResult, l2_normalize
+from features.encoders.base import EncodeError, Encoder, EncodeResult, l2_normalize, load_each
 from features.media import DEFAULT_MAX_PIXELS, load_image, open_image, to_rgb
 from recsys.device import pick_device
 
@@ -68,13 +68,7 @@ class ImageEncoder(Encoder):
         return self.embed_images([self.load(x) for x in inputs])
 
     def encode_batch(self, inputs: Sequence[Any]) -> EncodeResult:
-        images, ok, errors = [], [], {}
-        for i, x in enumerate(inputs):
-            try:
-                images.append(self.load(x))
-                ok.append(i)
-            except EncodeError as exc:
-                errors[i] = str(exc)
+        images, ok, errors = load_each(inputs, self.load)
         return EncodeResult(self.embed_images(images), ok, errors)
 
 

@@ -23,6 +23,7 @@ from features.encoders.base import (
     create_encoder,
     encoder_parameters,
     l2_normalize,
+    load_each,
 )
 from features.encoders.frames import Sampling, sample_frames
 from features.encoders.image import ImageEncoder
@@ -164,11 +165,5 @@ class VideoEncoder(Encoder):
         return self._encode_frames([self.load_frames(x) for x in inputs])
 
     def encode_batch(self, inputs: Sequence[str | Path]) -> EncodeResult:
-        clips, ok, errors = [], [], {}
-        for i, x in enumerate(inputs):
-            try:
-                clips.append(self.load_frames(x))
-                ok.append(i)
-            except EncodeError as exc:
-                errors[i] = str(exc)
+        clips, ok, errors = load_each(inputs, self.load_frames)
         return EncodeResult(self._encode_frames(clips), ok, errors)

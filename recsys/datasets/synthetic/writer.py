@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from recsys.atomic import replace_dir
 from recsys.datasets.synthetic.config import SynthConfig
 from recsys.datasets.synthetic.interactions import sample_interactions
 from recsys.datasets.synthetic.media import break_media, choose_broken, render_media
@@ -86,7 +86,7 @@ def generate(cfg: SynthConfig, out: Path) -> str:
             "broken_media": broken,
         }
         (tmp / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -157,12 +157,3 @@ def _check_replaceable(out: Path) -> None:
             f"refusing to overwrite {out}: it is not empty and holds no synthetic dataset "
             "(choose another --out or remove the folder)"
         )
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    old = out.with_name(f".{out.name}.old")
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
