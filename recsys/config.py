@@ -7,6 +7,7 @@
   lancedb/             feature store (or any LanceDB URI via RECSYS_LANCEDB_URI)
   artifacts/<run-id>/  trained models, FAISS index, manifests
   artifacts/current    symlink to the served run (switching it = hot reload)
+  events/              events posted to the API (events-YYYY-MM-DD.jsonl), used by train
   reports/             evaluation reports
 ```
 """
@@ -49,6 +50,11 @@ class Workspace:
     @property
     def current_link(self) -> Path:
         return self.artifacts_dir / "current"
+
+    @property
+    def events_dir(self) -> Path:
+        """Interaction events the API received (JSON lines), read by `recsys train`."""
+        return self.root / "events"
 
     @property
     def reports_dir(self) -> Path:

@@ -2,7 +2,8 @@
 
 Popularity and item-kNN are always refit (seconds); the hybrid ranker is trained from scratch, or
 with ``update=True`` warm-started from the latest run's checkpoint and trained on the
-interactions newer than it saw (plus a replay sample of older ones).
+interactions newer than it saw (plus a replay sample of older ones). Events the API logged
+(``<workspace>/events/``) are added to the canonical interactions first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from recsys.catalog import load_workspace_catalog
 from recsys.config import Workspace
+from recsys.event_log import with_logged_events
 from recsys.interactions import IdVocab
 from recsys.ranker.itemknn import ItemKNN
 from recsys.ranker.popularity import Popularity
@@ -81,7 +83,9 @@ def run_train(ws: Workspace, update: bool = False, log=print, config=None) -> st
         log: receives the hybrid ranker's progress lines.
         config: HybridConfig override (default: the checkpoint's on update, else defaults).
     """
-    catalog = load_workspace_catalog(ws)
+    catalog, events_summary = with_logged_events(load_workspace_catalog(ws), ws)
+    if events_summary:
+        log(events_summary)
     item_vocab = IdVocab.from_ids(catalog.items["item_id"])
     run = new_run_dir(ws)
     timings = {}
