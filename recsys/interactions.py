@@ -87,3 +87,13 @@ def user_item_matrix(
     )
     matrix.sum_duplicates()
     return matrix
+
+
+def positive_matrix(interactions: pl.DataFrame, items: IdVocab) -> tuple[IdVocab, sp.csr_matrix]:
+    """Binary user x item matrix of positives and the vocabulary of the users that have any.
+
+    The starting point of every collaborative model fitted on raw interactions.
+    """
+    pos = positives(interactions)
+    users = IdVocab.from_ids(pos["user_id"])
+    return users, user_item_matrix(pos, users, items, weight=None)

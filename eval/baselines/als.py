@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.interactions import IdVocab, positives, user_item_matrix
+from recsys.interactions import IdVocab, positive_matrix
 from recsys.ranker.artifacts import load_arrays, save_arrays
 from recsys.ranker.base import Recommender, register
 
@@ -51,9 +51,7 @@ class ALS(Recommender):
             from implicit.cpu.als import AlternatingLeastSquares
         except ImportError as e:  # pragma: no cover - implicit is a core dependency
             raise ImportError("the ALS baseline needs the `implicit` package") from e
-        pos = positives(interactions)
-        user_vocab = IdVocab.from_ids(pos["user_id"])
-        x = user_item_matrix(pos, user_vocab, item_vocab, weight=None)  # (users, items)
+        user_vocab, x = positive_matrix(interactions, item_vocab)  # (users, items)
         from threadpoolctl import threadpool_limits
 
         # implicit parallelises itself; a threaded BLAS underneath oversubscribes the cores

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.interactions import IdVocab, positives, user_item_matrix
+from recsys.interactions import IdVocab, positive_matrix
 from recsys.ranker.artifacts import load_arrays, save_arrays
 from recsys.ranker.base import Recommender, register
 
@@ -36,9 +36,7 @@ class EASE(Recommender):
 
     @classmethod
     def fit(cls, interactions: pl.DataFrame, item_vocab: IdVocab, lam: float = 100.0) -> EASE:
-        pos = positives(interactions)
-        user_vocab = IdVocab.from_ids(pos["user_id"])
-        x = user_item_matrix(pos, user_vocab, item_vocab, weight=None)
+        user_vocab, x = positive_matrix(interactions, item_vocab)
         # Only items with interactions enter the Gram matrix: keeps the O(m³) inverse small on
         # long-tail catalogues and the others would get all-zero weights anyway.
         active = np.flatnonzero(np.asarray(x.sum(0)).ravel() > 0)

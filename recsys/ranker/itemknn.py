@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.interactions import IdVocab, positives, user_item_matrix
+from recsys.interactions import IdVocab, positive_matrix
 from recsys.ranker.artifacts import load_arrays, save_arrays, sparse_from_arrays, sparse_to_arrays
 from recsys.ranker.base import Recommender, register
 
@@ -34,9 +34,7 @@ class ItemKNN(Recommender):
         neighbours: int = 100,
         shrink: float = 10.0,
     ) -> ItemKNN:
-        pos = positives(interactions)
-        user_vocab = IdVocab.from_ids(pos["user_id"])
-        matrix = user_item_matrix(pos, user_vocab, item_vocab, weight=None)
+        user_vocab, matrix = positive_matrix(interactions, item_vocab)
         return cls(item_vocab, user_vocab, item_similarity(matrix, neighbours, shrink), neighbours)
 
     def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:

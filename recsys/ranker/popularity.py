@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.interactions import IdVocab, positives, user_item_matrix
+from recsys.interactions import IdVocab, positive_matrix
 from recsys.ranker.artifacts import load_arrays, save_arrays
 from recsys.ranker.base import Recommender, register
 
@@ -25,9 +25,7 @@ class Popularity(Recommender):
 
     @classmethod
     def fit(cls, interactions: pl.DataFrame, item_vocab: IdVocab) -> Popularity:
-        pos = positives(interactions)
-        user_vocab = IdVocab.from_ids(pos["user_id"])
-        matrix = user_item_matrix(pos, user_vocab, item_vocab, weight=None)
+        user_vocab, matrix = positive_matrix(interactions, item_vocab)
         counts = np.asarray(matrix.sum(axis=0)).ravel()
         return cls(item_vocab, user_vocab, counts)
 
