@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 
 from eval.config import EvalConfig
-from eval.run import run_evaluate
-from recsys.config import Workspace
+from recsys.app.evaluate import run_evaluate
+from recsys.core.workspace import Workspace
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    ws = Workspace.from_env(a.workspace)
+    ws = Workspace.at(a.workspace)
     fields = {"protocol": a.protocol, "n_boot": a.n_boot, "hybrid": not a.no_hybrid}
     if a.grid:
         fields["grid"] = a.grid

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from eval.vectors import load_modalities
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 log = logging.getLogger(__name__)
 

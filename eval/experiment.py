@@ -11,7 +11,7 @@ from eval.baselines import Baseline
 from eval.protocol import EvalData, ModelResult, evaluate, prepare
 from eval.splits import Split
 from eval.tuning import Tuned, run_baseline
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 log = logging.getLogger(__name__)
 

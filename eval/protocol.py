@@ -2,7 +2,7 @@
 
 The model ranks the whole catalog for every evaluated user; items the user interacted with in
 the fit frame are excluded; relevance = the user's positives in the target frame
-(``recsys.interactions.positive_weight() > 0``).
+(``recsys.core.interactions.positive_weight() > 0``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from eval import metrics as M
-from recsys.interactions import IdVocab, positives, seen_pairs, user_item_matrix
-from recsys.ranker.base import Recommender, top_k
+from recsys.core import metrics as M
+from recsys.core.interactions import IdVocab, positives, seen_pairs, user_item_matrix
+from recsys.models.base import Recommender, top_k
 
 
 @dataclass

@@ -10,8 +10,8 @@ import numpy as np
 from eval.baselines import Baseline
 from eval.protocol import EvalData, ModelResult, evaluate
 from eval.splits import Split
-from recsys.interactions import IdVocab
-from recsys.ranker.base import Recommender
+from recsys.core.interactions import IdVocab
+from recsys.models.base import Recommender
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 MODALITY_TABLES: dict[str, str] = {
     "text": "item_text",

@@ -3,7 +3,7 @@
 Log format (what `recsys train --update` reads): one JSON object per line in
 ``<workspace>/events/events-YYYY-MM-DD.jsonl`` (UTC day of arrival), with the canonical
 interaction columns ``user_id, item_id, timestamp (ISO 8601, UTC), kind, rating,
-review_text, watch_fraction`` (see recsys.schemas.INTERACTIONS_SCHEMA).
+review_text, watch_fraction`` (see recsys.core.schemas.INTERACTIONS_SCHEMA).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recsys.schemas import LIKE_THRESHOLD
+from recsys.core.schemas import LIKE_THRESHOLD
 
 SESSION_LIMIT = 500  # newest events kept per user in memory
 

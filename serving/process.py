@@ -33,7 +33,7 @@ def start_server(
     ``env`` adds to (or overrides) this process's environment; the server never goes online.
     """
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    cmd = [sys.executable, "-m", "recsys.cli.app", "--workspace", str(workspace)]
+    cmd = [sys.executable, "-m", "recsys.app.cli", "--workspace", str(workspace)]
     cmd += ["serve", "--host", HOST, "--port", str(port)]
     with open(log, "wb") as out:  # the child keeps its own handle
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)

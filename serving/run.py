@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from recsys.config import Workspace
+from recsys.core.workspace import Workspace
 
 # Each request does small matrix work; math libraries spinning up one thread per core for it
 # only fight the request threads for CPU. One thread each, unless the operator says otherwise.

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from recsys.config import Workspace
+from recsys.core.workspace import Workspace
 from serving.engine import EncoderPool, RecommendationEngine
 from serving.engine.snapshot import resolve_run
 from serving.events import EventLog, SessionStore
@@ -27,7 +27,7 @@ class ServiceState:
 
     def __init__(self, settings: Settings, metrics: Metrics, encoders: EncoderPool | None = None):
         self.settings = settings
-        self.ws = Workspace.from_env(settings.workspace)
+        self.ws = Workspace.at(settings.workspace)
         self.metrics = metrics
         self.encoders = encoders or EncoderPool(
             settings.text_encoder, settings.clip_checkpoint, settings.device

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from recsys.config import Workspace
+from recsys.core.workspace import Workspace
+from tests.worlds import blocks, interactions, make_frame  # noqa: F401  (shared fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -49,3 +50,17 @@ def movielens_dir() -> Path:
     if not (MOVIELENS_DIR / "ratings.csv").exists():
         pytest.skip(f"MovieLens latest-small not found at {MOVIELENS_DIR}")
     return MOVIELENS_DIR
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test (``pytest.mark.usefixtures("one_thread")``).
+
+    Tiny tensors: thread hand-off costs more than it saves on a shared 2-core box.
+    """
+    import torch  # heavy: only for the tests that ask
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import serving.process
-from recsys.cli.app import app
+from recsys.app.cli import app
 
 
 def _cli(ws, *args: str) -> str:
@@ -20,7 +20,7 @@ def _cli(ws, *args: str) -> str:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Run the whole pipeline on a tiny dataset, then `recsys serve` in a subprocess."""
-    from recsys.config import Workspace
+    from recsys.core.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("e2e")).ensure()
     raw = ws.raw_dir / "synthetic"

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from recsys.interactions import IdVocab
-from recsys.ranker.base import Recommender
+from recsys.core.interactions import IdVocab
+from recsys.models.base import Recommender
 
 FitFn = Callable[..., Recommender]  # fit(frame, item_vocab, **params)
 
@@ -41,10 +41,10 @@ GRIDS: dict[str, dict[str, list[dict]]] = {
 
 def collaborative_baselines(grid: str = "fast") -> list[Baseline]:
     """Popularity, item-kNN, EASE and ALS with the named grid ("fast" or "thorough")."""
-    from eval.baselines.als import ALS
-    from eval.baselines.ease import EASE
-    from recsys.ranker.itemknn import ItemKNN
-    from recsys.ranker.popularity import Popularity
+    from recsys.models.als import ALS
+    from recsys.models.ease import EASE
+    from recsys.models.itemknn import ItemKNN
+    from recsys.models.popularity import Popularity
 
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS)}")
@@ -67,7 +67,7 @@ def vectors_for(vectors: np.ndarray | VectorsFor) -> VectorsFor:
 
 def content_baseline(vectors: np.ndarray | VectorsFor, modality: str) -> Baseline:
     """Content-only kNN on one modality's item vectors (nothing to tune)."""
-    from eval.baselines.content import ContentKNN
+    from recsys.models.content_knn import ContentKNN
 
     get = vectors_for(vectors)
 

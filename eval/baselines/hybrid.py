@@ -1,4 +1,4 @@
-"""Adapter to the project's hybrid ranker (recsys.ranker.hybrid), imported lazily.
+"""Adapter to the project's hybrid ranker (recsys.models.hybrid), imported lazily.
 
 The hybrid does its own early stopping on a held-out tail of the data it is given (each user's
 last positive), and fits its re-scorer's blend weights on that same tail, so it is fit once on
@@ -13,16 +13,16 @@ import numpy as np
 import polars as pl
 
 from eval.baselines import Baseline, VectorsFor, vectors_for
-from recsys.interactions import IdVocab
-from recsys.ranker.base import Recommender
+from recsys.core.interactions import IdVocab
+from recsys.models.base import Recommender
 
 log = logging.getLogger(__name__)
 
 
 def hybrid_available() -> tuple[bool, str]:
-    """Whether ``recsys.ranker.hybrid.fit_hybrid`` imports, and why not."""
+    """Whether ``recsys.models.hybrid.fit_hybrid`` imports, and why not."""
     try:
-        from recsys.ranker.hybrid import fit_hybrid  # noqa: F401
+        from recsys.models.hybrid import fit_hybrid  # noqa: F401
     except Exception as e:  # any import-time failure means "not available", with the reason
         return False, f"hybrid ranker not importable: {type(e).__name__}: {e}"
     return True, ""
@@ -36,7 +36,7 @@ def hybrid_baseline(
     get = vectors_for(content) if content is not None else None
 
     def fit(frame: pl.DataFrame, item_vocab: IdVocab) -> Recommender:
-        from recsys.ranker.hybrid import HybridConfig, fit_hybrid
+        from recsys.models.hybrid import HybridConfig, fit_hybrid
 
         config = HybridConfig.from_dict({**HybridConfig().to_dict(), **(overrides or {})})
         # no vectors: an all-zero content matrix means "IDs only" to the hybrid

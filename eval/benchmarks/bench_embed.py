@@ -18,7 +18,7 @@ from features.store import FeatureStore
 
 
 def _workspace(root: Path, items: int):
-    from recsys.config import Workspace
+    from recsys.core.workspace import Workspace
     from recsys.datasets.preprocess import preprocess
     from recsys.datasets.synthetic import SynthConfig, generate
 
@@ -46,7 +46,7 @@ def bench_modality(ws, modality: str, cfg: EmbedConfig, repeats: int) -> str:
     from features.jobs.engines import LocalEngine
     from features.jobs.inputs import build_inputs
     from features.jobs.runner import encode_modality
-    from recsys.catalog import load_workspace_catalog
+    from recsys.core.catalog import load_workspace_catalog
 
     catalog = load_workspace_catalog(ws)
     factory = _encoder_factory(modality, cfg, catalog)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import publish
+from recsys.app.publish import publish
 from serving.process import HOST, free_port, start_server, stop_server, wait_ready
 
 GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
@@ -44,12 +44,12 @@ def build_workspace(root: Path, items: int, users: int, per_user: int, seed: int
     import polars as pl
     import pyarrow as pa
 
-    from recsys.catalog import Catalog
-    from recsys.config import Workspace
-    from recsys.interactions import IdVocab
-    from recsys.ranker.itemknn import ItemKNN
-    from recsys.ranker.popularity import Popularity
-    from recsys.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+    from recsys.core.catalog import Catalog
+    from recsys.core.workspace import Workspace
+    from recsys.core.interactions import IdVocab
+    from recsys.models.itemknn import ItemKNN
+    from recsys.models.popularity import Popularity
+    from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 
     rng = np.random.default_rng(seed)
     ws = Workspace(root)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from recsys.ranker.hybrid import HybridConfig, fit_hybrid, update_hybrid
-from recsys.ranker.hybrid.data import temporal_split
+from recsys.models.hybrid import HybridConfig, fit_hybrid, update_hybrid
+from recsys.models.hybrid.data import temporal_split
 
 MOVIELENS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ml-latest-small"
 GOAL_NDCG_GAP, GOAL_TIME_RATIO = 0.01, 0.25
@@ -35,9 +35,9 @@ GOAL_NDCG_GAP, GOAL_TIME_RATIO = 0.01, 0.25
 
 def demo_data(workspace: Path | None) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, str]:
     """(interactions, item_ids, content, content source) of the demo catalog."""
-    from recsys.catalog import load_workspace_catalog
-    from recsys.config import Workspace
-    from recsys.ranker.hybrid.features import load_item_content
+    from recsys.core.catalog import load_workspace_catalog
+    from recsys.core.workspace import Workspace
+    from recsys.app.content import load_item_content
 
     if workspace is None:
         from recsys.datasets.preprocess import preprocess
@@ -61,7 +61,7 @@ def movielens_data(src: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, str
     if not (src / "ratings.csv").exists():
         return None
     from recsys.datasets.movielens import read_movielens
-    from recsys.validation import conform
+    from recsys.core.validation import conform
 
     raw = read_movielens(src)
     inter = conform(raw.interactions, "interactions", "ratings.csv")
@@ -71,7 +71,7 @@ def movielens_data(src: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, str
 
 def popularity_ndcg(inter: pl.DataFrame, ids: np.ndarray, cfg: HybridConfig) -> float:
     """NDCG@10 of most-popular (seen excluded) on the split ``fit_hybrid`` builds: the reference."""
-    from recsys.interactions import IdVocab, positives, seen_pairs, user_item_matrix
+    from recsys.core.interactions import IdVocab, positives, seen_pairs, user_item_matrix
 
     train, valid = temporal_split(inter, cfg.valid_last_n, cfg.valid_min_history)
     items = IdVocab.from_ids(ids)

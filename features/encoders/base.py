@@ -1,7 +1,7 @@
 """The ``Encoder`` interface shared by offline batch jobs and the online API.
 
 Every encoder returns L2-normalised float32 vectors, has a ``name`` and a ``version`` that are
-stored with every vector (lineage), and picks its device through ``recsys.device``.
+stored with every vector (lineage), and picks its device through ``recsys.core.device``.
 """
 
 from __future__ import annotations

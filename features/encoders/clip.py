@@ -19,7 +19,7 @@ from PIL import Image
 
 from features.encoders.base import Encoder, l2_normalize
 from features.encoders.image import ImageEncoder
-from recsys.device import pick_device
+from recsys.core.device import pick_device
 
 
 def _transformers():

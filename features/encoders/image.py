@@ -18,7 +18,7 @@ from PIL import Image
 
 from features.encoders.base import EncodeError, Encoder, EncodeResult, l2_normalize, load_each
 from features.media import DEFAULT_MAX_PIXELS, load_image, open_image, to_rgb
-from recsys.device import pick_device
+from recsys.core.device import pick_device
 
 
 class ImageEncoder(Encoder):

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from features.encoders.base import l2_normalize
-from recsys.interactions import IdVocab, positives, user_item_matrix
+from recsys.core.interactions import IdVocab, positives, user_item_matrix
 
 STATS_SCHEMA = ("log_count", "mean_rating", "rating_var", "log_recency_days", "has_ratings", "cold")
 STATS_VERSION = "stats-v1"
@@ -130,7 +130,7 @@ class RatingsFeatures:
     ) -> RatingsFeatures:
         """Fit on ``interactions``; rows of the outputs follow ``item_ids`` / ``user_ids`` order.
 
-        Factors come from the implicit-feedback matrix of ``recsys.interactions.positives``
+        Factors come from the implicit-feedback matrix of ``recsys.core.interactions.positives``
         (ratings below the like threshold weigh 0). Interactions with ids outside the given
         lists are ignored.
         """

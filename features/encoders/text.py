@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from features.encoders.base import Encoder, register_encoder
-from recsys.device import pick_device
+from recsys.core.device import pick_device
 
 
 def quiet_hf_loading() -> None:

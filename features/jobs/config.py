@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.fusion.base import FusionConfig
-from recsys.config import Workspace
+from recsys.core.workspace import Workspace
 
 CONFIG_FILE = "embed.json"
 

@@ -17,8 +17,8 @@ from features.jobs.pool import EncoderPool, encoder_factory
 from features.jobs.ratings import embed_ratings
 from features.jobs.runner import ModalityResult, encode_modality
 from features.store import FeatureStore, table_name
-from recsys.catalog import load_workspace_catalog
-from recsys.config import Workspace
+from recsys.core.catalog import load_workspace_catalog
+from recsys.core.workspace import Workspace
 
 _encoder_factory = encoder_factory  # old name, kept for callers
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from features.encoders import text_inputs
 from features.jobs.config import EmbedConfig
-from recsys.catalog import Catalog
+from recsys.core.catalog import Catalog
 
 
 @dataclass

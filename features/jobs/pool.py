@@ -15,7 +15,7 @@ from typing import Any
 from features.encoders import create_encoder
 from features.encoders.base import Encoder, encoder_class, encoder_parameters
 from features.jobs.config import EmbedConfig
-from recsys.catalog import Catalog
+from recsys.core.catalog import Catalog
 
 MEDIA = ("image", "video")
 DEFAULT_FRAME_ENCODER = "efficientnet-lite0"  # VideoEncoder's default ``frame_encoder``

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.jobs.runner import ModalityResult
 from features.store import FeatureStore
-from recsys.catalog import Catalog
+from recsys.core.catalog import Catalog
 
 
 class RatingsOptions(BaseModel):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from features.store.aligned import AlignedVectors, align, newest_rows, to_numpy
 from features.store.logs import JobLogMixin, sql_str, utcnow
 from features.store.schema import (
     ROW_KEY,
@@ -24,6 +26,7 @@ from features.store.schema import (
     table_name,
     vector_dim,
 )
+from recsys.core.interactions import IdVocab
 
 Lookup = tuple[np.ndarray, np.ndarray]  # (ids int64 (n,), vectors float32 (n, dim))
 
@@ -37,6 +40,11 @@ class FeatureStore(JobLogMixin):
         self.uri = str(uri)
         self.db = lancedb.connect(self.uri)
         self._latest: dict[str, tuple[int, str]] = {}  # table -> (table version, encoder ver.)
+
+    @staticmethod
+    def exists(uri: str) -> bool:
+        """False for a local path with no store yet (opening one would create it)."""
+        return "://" in str(uri) or Path(uri).exists()
 
     # ------------------------------------------------------------------ tables
     def table_names(self) -> list[str]:
@@ -182,8 +190,29 @@ class FeatureStore(JobLogMixin):
 
     def vectors(self, entity: str, modality: str, encoder_version: str | None = None) -> Lookup:
         """All latest vectors of a table, sorted by id: for index building and training."""
-        df = self.rows(entity, modality, encoder_version)
-        return _to_numpy(df)
+        table = self._require(table_name(entity, modality))
+        rows, _ = newest_rows(table.to_arrow(), encoder_version)
+        return to_numpy(rows)
+
+    def aligned(
+        self,
+        entity: str,
+        modality: str,
+        vocab: IdVocab,
+        encoder_version: str | None = None,
+    ) -> AlignedVectors | None:
+        """Newest vector per id of one table, in ``vocab`` order; None if there is no table.
+
+        The one read of vectors for training, indexing, evaluation and serving: every caller
+        sees the same encoder version (default: the newest written) and the same rows.
+        """
+        name = table_name(entity, modality)
+        table = self._open(name)
+        if table is None:
+            return None
+        rows, version = newest_rows(table.to_arrow(), encoder_version)
+        matrix, present = align(*to_numpy(rows), vocab)
+        return AlignedVectors(name, matrix, present, version, int(table.version))
 
     def get(
         self,

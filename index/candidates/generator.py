@@ -47,8 +47,8 @@ class CandidateGenerator:
         """Sources from a published run: ``index/``, ``models/itemknn``, ``models/popularity``."""
         from index.base import load_index
         from index.candidates.sources import AnnSource, ItemItemSource, PopularitySource
-        from recsys.ranker.itemknn import ItemKNN
-        from recsys.ranker.popularity import Popularity
+        from recsys.models.itemknn import ItemKNN
+        from recsys.models.popularity import Popularity
 
         run_dir = Path(run_dir)
         sources: list[CandidateSource] = []

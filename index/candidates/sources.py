@@ -16,8 +16,8 @@ from index.candidates.base import (
 )
 
 if TYPE_CHECKING:
-    from recsys.ranker.itemknn import ItemKNN
-    from recsys.ranker.popularity import Popularity
+    from recsys.models.itemknn import ItemKNN
+    from recsys.models.popularity import Popularity
 
 
 @register_source

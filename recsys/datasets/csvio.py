@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recsys.validation import DataValidationError
+from recsys.core.validation import DataValidationError
 
 _PARSERS = {pl.Int64: int, pl.Float64: float, pl.String: str}
 

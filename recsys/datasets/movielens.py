@@ -15,7 +15,7 @@ import polars as pl
 
 from recsys.datasets.csvio import read_csv_checked
 from recsys.datasets.raw import RawDataset
-from recsys.schemas import TIMESTAMP
+from recsys.core.schemas import TIMESTAMP
 
 RATINGS = "ratings.csv"
 MOVIES = "movies.csv"

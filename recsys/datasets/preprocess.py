@@ -13,12 +13,12 @@ from pathlib import Path
 
 import polars as pl
 
-from recsys.catalog import Catalog
-from recsys.config import Workspace
+from recsys.core.catalog import Catalog
+from recsys.core.workspace import Workspace
 from recsys.datasets import movielens
 from recsys.datasets.raw import RawDataset
 from recsys.datasets.synthetic import FORMAT as SYNTHETIC_FORMAT
-from recsys.validation import DataValidationError, ValidationReport, clean, conform
+from recsys.core.validation import DataValidationError, ValidationReport, clean, conform
 
 MANIFEST = "dataset.json"
 SYNTHETIC_TABLES = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.config import Workspace
+from recsys.core.workspace import Workspace
 from serving.engine.encoders import EncoderPool, EncoderUnavailable
 from serving.engine.explain import explain_batch, explain_similar
 from serving.engine.rerank import mmr

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from recsys.catalog import Catalog
-from recsys.interactions import IdVocab, positive_weight
+from recsys.core.catalog import Catalog
+from recsys.core.interactions import IdVocab, positive_weight
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class RunModels:
     popularity: np.ndarray  # (n,) float32 log1p(count), catalog order
     pop_order: np.ndarray  # (n,) item indices, most popular first
     similarity: sp.csr_matrix | None  # (n, n) item-kNN, catalog order
-    hybrid: Any | None  # recsys.ranker.hybrid.HybridRecommender
+    hybrid: Any | None  # recsys.models.hybrid.HybridRecommender
 
     @property
     def version(self) -> str:
@@ -34,8 +34,8 @@ class RunModels:
 
 def load_run_models(run_dir: Path, vocab: IdVocab) -> RunModels:
     """Load ``run_dir/models/*``; popularity is required, the others are optional."""
-    from recsys.ranker.itemknn import ItemKNN
-    from recsys.ranker.popularity import Popularity
+    from recsys.models.itemknn import ItemKNN
+    from recsys.models.popularity import Popularity
 
     models = run_dir / "models"
     if not (models / "popularity").exists():
@@ -65,7 +65,7 @@ def _load_hybrid(directory: Path) -> Any | None:
     if not directory.exists():
         return None
     try:
-        from recsys.ranker.hybrid import HybridRecommender
+        from recsys.models.hybrid import HybridRecommender
     except ImportError as exc:
         log.warning("models/hybrid exists but the hybrid ranker is not importable: %s", exc)
         return None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.catalog import Catalog, load_workspace_catalog
-from recsys.config import Workspace
+from recsys.core.catalog import Catalog, load_workspace_catalog
+from recsys.core.workspace import Workspace
 from serving.engine.items import Histories, ItemTable
 from serving.engine.models import RunModels, load_run_models
 from serving.engine.vectors import (
@@ -49,7 +49,7 @@ def resolve_run(ws: Workspace) -> Path:
     """The run `artifacts/current` points at (or the latest trained run before any index)."""
     run = ws.current_run()
     if run is None:
-        from recsys.ranker.train import latest_run
+        from recsys.app.train import latest_run
 
         run = latest_run(ws)
     if run is None:

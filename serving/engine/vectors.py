@@ -8,8 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.vectors import newest_vectors
-from recsys.interactions import IdVocab
+from recsys.app.item_vectors import newest_vectors
+from recsys.core.interactions import IdVocab
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from eval.baselines import Baseline, collaborative_baselines, content_baseline
-from eval.baselines.als import ALS
-from eval.baselines.content import ContentKNN
-from eval.baselines.ease import EASE
+from recsys.models.als import ALS
+from recsys.models.content_knn import ContentKNN
+from recsys.models.ease import EASE
 from eval.protocol import evaluate, prepare, rank
 from eval.splits import leave_last_out
 from eval.tuning import tune
-from recsys.interactions import IdVocab
-from recsys.ranker.itemknn import ItemKNN
+from recsys.core.interactions import IdVocab
+from recsys.models.itemknn import ItemKNN
 
 FITS = {
     "ease": lambda f, v: EASE.fit(f, v, lam=1.0),

@@ -7,7 +7,7 @@ import pytest
 
 from eval.content import ItemContent
 from eval.splits import cold_item
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 pytest.importorskip("features.encoders.ratings")
 

@@ -9,7 +9,7 @@ from eval.baselines.hybrid import hybrid_available, hybrid_baseline
 from eval.protocol import evaluate, prepare
 from eval.splits import per_user_temporal
 from eval.tuning import tune
-from recsys.interactions import IdVocab
+from recsys.core.interactions import IdVocab
 
 
 def test_availability_is_reported():

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from features.encoders.ratings import STATS_SCHEMA, RatingsFeatures
-from recsys.schemas import INTERACTIONS_SCHEMA
+from recsys.core.schemas import INTERACTIONS_SCHEMA
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ROWS = [  # user, item, day, kind, rating

@@ -9,7 +9,7 @@ import polars as pl
 
 from features.encoders import create_encoder
 from features.encoders.text_inputs import item_text, item_texts, review_texts, user_history_texts
-from recsys.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

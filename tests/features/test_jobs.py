@@ -18,9 +18,9 @@ import polars as pl
 from PIL import Image
 
 from features.encoders.base import EncodeError, Encoder, l2_normalize
-from recsys.catalog import Catalog
-from recsys.config import Workspace
-from recsys.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.catalog import Catalog
+from recsys.core.workspace import Workspace
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 
 N_ITEMS = 10
 
@@ -199,7 +199,7 @@ def test_incremental_rerun_skips_and_changed_item_is_reencoded(tmp_path, minilm)
     )
     assert summary(store)["item_fused"]["encoded"] == 0
     # Change one title: exactly that item is re-encoded (and re-fused).
-    from recsys.catalog import Catalog
+    from recsys.core.catalog import Catalog
 
     catalog = Catalog.load(ws.data_dir)
     catalog.items = catalog.items.with_columns(
@@ -245,8 +245,8 @@ sys.path.insert(0, {tests!r})
 from test_jobs import HashTextEncoder
 from features.jobs import EmbedConfig
 from features.jobs.embed import run_embed
-from recsys.config import Workspace
-run_embed(Workspace.from_env({root!r}), ["text"], config=EmbedConfig(batch_size=2, chunk_size=2),
+from recsys.core.workspace import Workspace
+run_embed(Workspace.at({root!r}), ["text"], config=EmbedConfig(batch_size=2, chunk_size=2),
           encoders={{"text": HashTextEncoder(delay=0.3)}}, progress=False)
 """
 

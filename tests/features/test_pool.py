@@ -10,7 +10,7 @@ from features.jobs import EmbedConfig
 from features.jobs.embed import run_embed
 from features.jobs.pool import EncoderPool
 from features.jobs.ratings import ratings_options
-from recsys.catalog import Catalog, load_workspace_catalog
+from recsys.core.catalog import Catalog, load_workspace_catalog
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_bad_ratings_options_are_a_clear_config_error(tiny_workspace):
 @pytest.mark.needs_data
 def test_movielens_ratings_embed(movielens_dir, tmp_path):
     # Once reported as "item_ratings unavailable" on MovieLens: fit + write must just work.
-    from recsys.config import Workspace
+    from recsys.core.workspace import Workspace
     from recsys.datasets.preprocess import preprocess
 
     ws = Workspace(tmp_path / "ws-ml").ensure()

@@ -17,9 +17,9 @@ from index.candidates import (
     SourceResult,
     merge_candidates,
 )
-from recsys.interactions import IdVocab
-from recsys.ranker.itemknn import ItemKNN
-from recsys.ranker.popularity import Popularity
+from recsys.core.interactions import IdVocab
+from recsys.models.itemknn import ItemKNN
+from recsys.models.popularity import Popularity
 
 ITEMS = IdVocab.from_ids([10, 20, 30, 40, 50])
 

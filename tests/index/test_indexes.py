@@ -90,14 +90,14 @@ def test_bad_input_is_rejected(item_data):
     ids, vectors = item_data
     index = create_index(KINDS[0])
     with pytest.raises(ValueError, match="duplicate"):
-        index.build(np.zeros(len(ids), np.int64), vectors)
+        recsys.app.publish(np.zeros(len(ids), np.int64), vectors)
     bad = vectors.copy()
     bad[3, 0] = np.nan
     with pytest.raises(ValueError, match=str(ids[3])):
-        index.build(ids, bad)
+        recsys.app.publish(ids, bad)
     with pytest.raises(KeyError, match="unknown index kind"):
         create_index("annoy")
-    built = index.build(ids, vectors)
+    built = recsys.app.publish(ids, vectors)
     with pytest.raises(ValueError, match="dim"):
         built.search(np.zeros((1, 7), np.float32), k=3)
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from index.build import run_index
+from recsys.app.publish import run_index
 from index.candidates import CandidateConfig, CandidateGenerator, CandidateRequest
 
 
 def test_train_index_then_candidates_from_current(tiny_workspace, unit_vectors):
-    from recsys.catalog import load_workspace_catalog
-    from recsys.interactions import IdVocab
-    from recsys.ranker.itemknn import ItemKNN
-    from recsys.ranker.popularity import Popularity
-    from recsys.ranker.train import LATEST, new_run_dir
+    from recsys.core.catalog import load_workspace_catalog
+    from recsys.core.interactions import IdVocab
+    from recsys.models.itemknn import ItemKNN
+    from recsys.models.popularity import Popularity
+    from recsys.app.train import LATEST, new_run_dir
 
     ws = tiny_workspace
     catalog = load_workspace_catalog(ws)

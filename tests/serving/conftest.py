@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import publish
+from recsys.app.publish import publish
 from tests.serving.workspace import build_workspace, clone_run
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

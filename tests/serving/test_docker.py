@@ -19,7 +19,7 @@ def _cli_commands() -> set[str]:
     import click
     import typer
 
-    from recsys.cli.app import app
+    from recsys.app.cli import app
 
     def walk(cmd, prefix):
         for name, sub in getattr(cmd, "commands", {}).items():

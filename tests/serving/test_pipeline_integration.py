@@ -8,8 +8,8 @@ import pytest
 @pytest.mark.slow
 def test_engine_serves_the_published_pipeline_run(tiny_workspace):
     from features.jobs.embed import run_embed
-    from index.build import run_index
-    from recsys.ranker.train import run_train
+    from recsys.app.publish import run_index
+    from recsys.app.train import run_train
     from serving.engine import EncoderPool, RecommendationEngine
 
     ws = tiny_workspace

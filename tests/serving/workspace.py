@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from index.build import publish
-from recsys.catalog import Catalog
-from recsys.config import Workspace
-from recsys.interactions import IdVocab
-from recsys.ranker.itemknn import ItemKNN
-from recsys.ranker.popularity import Popularity
-from recsys.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.app.publish import publish
+from recsys.core.catalog import Catalog
+from recsys.core.workspace import Workspace
+from recsys.core.interactions import IdVocab
+from recsys.models.itemknn import ItemKNN
+from recsys.models.popularity import Popularity
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 from tests.helpers import write_vector_table
 
 GENRES = {

@@ -1,0 +1,205 @@
+"""`recsys` command line: one command per pipeline stage plus `demo`, which runs them all.
+
+Handlers stay thin: they parse options and call the stage's function in its own package.
+Expected failures (bad data, missing inputs) print one clear line and exit 1, no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recsys.core.workspace import Workspace
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Multimodal recommendation service: data → features → ranker → API.",
+)
+data_app = typer.Typer(no_args_is_help=True, help="Datasets: synthetic demo catalog.")
+app.add_typer(data_app, name="data")
+
+# Errors a user can fix; anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileNotFoundError,
+    PermissionError,
+    KeyError,
+)
+
+
+class State:
+    workspace: Workspace
+
+
+state = State()
+
+
+@app.callback()
+def _main(
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar="RECSYS_WORKSPACE",
+            help="Directory holding data/, lancedb/ and artifacts/ (default ./workspace).",
+        ),
+    ] = None,
+) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    state.workspace = Workspace.at(workspace)
+
+
+def _run(stage: str, fn, *args, **kwargs):
+    try:
+        result = fn(*args, **kwargs)
+    except USER_ERRORS as exc:
+        typer.secho(f"{stage} failed: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    if isinstance(result, str):
+        typer.echo(result)
+    return result
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("workspace/raw/synthetic"),
+    items: Annotated[int, typer.Option(help="Number of items.")] = 2000,
+    users: Annotated[int, typer.Option(help="Number of users.")] = 1000,
+    interactions: Annotated[int, typer.Option(help="Number of interactions.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed (output is deterministic).")] = 0,
+    media: Annotated[
+        bool, typer.Option("--media/--no-media", help="Write posters and trailers.")
+    ] = True,
+) -> None:
+    """Generate the deterministic synthetic streaming catalog (items, users, media, history)."""
+    from recsys.datasets.synthetic import SynthConfig, generate
+
+    cfg = SynthConfig(items=items, users=users, interactions=interactions, seed=seed, media=media)
+    _run("synth", generate, cfg, out)
+
+
+@app.command()
+def preprocess(
+    src: Annotated[Path, typer.Argument(help="Dataset folder: synthetic or MovieLens layout.")],
+) -> None:
+    """Validate a raw dataset and write the canonical tables into the workspace."""
+    from recsys.datasets.preprocess import preprocess as run
+
+    _run("preprocess", run, src, state.workspace)
+
+
+@app.command()
+def embed(
+    modalities: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated subset of text,image,video,ratings,review_text,"
+            "history_text (default: all)."
+        ),
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local | ray")] = "local",
+) -> None:
+    """Encode items/users per modality into the LanceDB feature store and fuse them."""
+    from features.jobs.embed import run_embed
+
+    chosen = [m.strip() for m in modalities.split(",")] if modalities else None
+    _run("embed", run_embed, state.workspace, modalities=chosen, engine=engine)
+
+
+@app.command()
+def train(
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Warm-start from the latest run and train on newer data."),
+    ] = False,
+) -> None:
+    """Train the recommenders into a new artifacts run."""
+    from recsys.app.train import run_train
+
+    _run("train", run_train, state.workspace, update=update)
+
+
+@app.command()
+def index(
+    kind: Annotated[
+        str | None, typer.Option(help="flat | hnsw | ivfpq (default: chosen by catalog size).")
+    ] = None,
+) -> None:
+    """Build the FAISS index for the latest run and publish it as artifacts/current."""
+    from recsys.app.publish import run_index
+
+    _run("index", run_index, state.workspace, kind=kind)
+
+
+@app.command()
+def evaluate(
+    report: Annotated[
+        Path | None, typer.Option(help="Report directory (default <workspace>/reports/latest).")
+    ] = None,
+) -> None:
+    """Offline evaluation (full ranking, temporal split): report.html, report.md, metrics.json."""
+    from recsys.app.evaluate import run_evaluate
+
+    _run(
+        "evaluate", run_evaluate, state.workspace, report or state.workspace.reports_dir / "latest"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the API and web page with uvicorn."""
+    from serving.run import run_server
+
+    _run("serve", run_server, state.workspace, host=host, port=port)
+
+
+@app.command()
+def chat() -> None:
+    """Interactive recommendations: type titles you liked or free text; `quit` exits."""
+    from recsys.app.chat import run_chat
+
+    _run("chat", run_chat, state.workspace, sys.stdin, sys.stdout)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    items: Annotated[int, typer.Option(help="Synthetic items.")] = 2000,
+    users: Annotated[int, typer.Option(help="Synthetic users.")] = 1000,
+    interactions: Annotated[int, typer.Option(help="Synthetic interactions.")] = 100_000,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server at the end.")
+    ] = True,
+) -> None:
+    """synth → preprocess → embed → train → index → evaluate → serve, on the demo catalog."""
+    from recsys.app.demo import run_demo
+
+    _run(
+        "demo",
+        run_demo,
+        state.workspace,
+        host=host,
+        port=port,
+        items=items,
+        users=users,
+        interactions=interactions,
+        serve=serve_api,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

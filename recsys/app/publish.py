@@ -1,0 +1,81 @@
+"""`recsys index`: build the FAISS index of the latest run and publish it as `current`."""
+
+from __future__ import annotations
+
+import time
+from typing import get_args
+
+import numpy as np
+
+from index.base import create_index
+from index.config import IndexConfig, IndexKind, choose_kind
+from recsys.app.item_vectors import load_item_vectors
+from recsys.core.runs import Run
+from recsys.core.workspace import Workspace
+
+
+def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None = None) -> str:
+    """Index the latest run's item vectors under ``<run>/index/`` and publish the run.
+
+    Args:
+        ws: the workspace.
+        kind: index kind (``faiss-flat``, ``faiss-hnsw``, ``faiss-ivfpq``); None picks by
+            catalog size (see ``choose_kind``).
+        config: index parameters; ``kind`` overrides ``config.kind``.
+
+    Returns:
+        A one-line summary.
+
+    Raises:
+        FileNotFoundError: no trained run, or no item vectors yet.
+        ValueError: unknown ``kind``, or every vector is non-finite.
+    """
+    run = Run.latest(ws.artifacts_dir)
+    if run is None:
+        raise FileNotFoundError(
+            f"no trained run in {ws.artifacts_dir}; run `recsys train` before `recsys index`"
+        )
+    start = time.perf_counter()
+    found = load_item_vectors(ws, run)
+    ids, vectors, skipped = drop_bad_rows(found.ids, found.vectors)
+    if not len(ids):
+        raise ValueError(f"all {len(found.ids)} {found.source} vectors are non-finite; re-embed")
+    config = config or IndexConfig()
+    if kind is not None and kind not in get_args(IndexKind):
+        raise ValueError(f"unknown index kind {kind!r}; choose one of {get_args(IndexKind)}")
+    if kind is not None:
+        config = IndexConfig.model_validate({**config.model_dump(), "kind": kind})
+    chosen = choose_kind(len(ids), config)
+    index = create_index(chosen, config).build(ids, vectors)
+    seconds = time.perf_counter() - start
+    lineage = {"source": found.source, **found.lineage, "run": run.name, "skipped": skipped}
+    lineage["build_seconds"] = round(seconds, 3)
+    index.save(run.index_dir, lineage=lineage)
+    run.publish()
+    dropped = sum(len(v) for v in skipped.values())
+    note = f" ({dropped} bad rows skipped, listed in the manifest)" if dropped else ""
+    return (
+        f"index: {chosen} over {index.count:,} items (dim {index.dim}) from {found.source} "
+        f"in {seconds:.1f}s{note}; published {run.name} as current"
+    )
+
+
+def drop_bad_rows(
+    ids: np.ndarray, vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:
+    """Drop rows that would poison the index, keeping the rest and naming what was dropped.
+
+    Non-finite vectors (a failed encoder row) would win or lose every inner product; a repeated
+    id would make results ambiguous (the first row is kept).
+    """
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    vectors = np.asarray(vectors, dtype=np.float32)  # (N, D)
+    finite = np.isfinite(vectors).all(axis=1)
+    first = np.zeros(len(ids), dtype=bool)
+    first[np.unique(ids, return_index=True)[1]] = True
+    keep = finite & first
+    skipped = {
+        "non_finite": ids[~finite].tolist(),
+        "duplicate": ids[finite & ~first].tolist(),
+    }
+    return ids[keep], vectors[keep], skipped

@@ -1,1 +1,0 @@
-"""The `recsys` command line (Typer)."""

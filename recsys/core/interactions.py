@@ -1,0 +1,99 @@
+"""Id vocabularies and the user x item matrix that collaborative models and metrics share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from recsys.core.schemas import ABANDON_FRACTION, LIKE_THRESHOLD
+
+
+@dataclass(frozen=True)
+class IdVocab:
+    """Maps external int64 ids to dense row/column indices 0..n-1 (ids kept sorted)."""
+
+    ids: np.ndarray  # (n,) int64, sorted
+
+    @classmethod
+    def from_ids(cls, ids) -> IdVocab:
+        return cls(np.unique(np.asarray(ids, dtype=np.int64)))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, ids) -> np.ndarray:
+        """Dense indices of ``ids``; -1 for ids not in the vocabulary."""
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self.ids, ids)
+        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
+        found = len(self.ids) > 0
+        hit = (self.ids[pos] == ids) if found else np.zeros(ids.shape, bool)
+        return np.where(hit, pos, -1)
+
+
+def positive_weight() -> pl.Expr:
+    """Implicit-feedback weight of one interaction.
+
+    Views and reviews without a rating count 1. A rating scales the weight, and ratings below
+    ``LIKE_THRESHOLD`` get weight 0: a 1-star rating says the user did not like the item, so it
+    must not be learned as a like. Likewise an unrated view abandoned early (watch_fraction below
+    ``ABANDON_FRACTION``) is a sign of dislike, not a positive.
+    """
+    rating = pl.col("rating")
+    return (
+        pl.when(rating.is_null() & (pl.col("watch_fraction") < ABANDON_FRACTION))
+        .then(0.0)
+        .when(rating.is_null())
+        .then(1.0)
+        .when(rating >= LIKE_THRESHOLD)
+        .then(rating / 5.0 + 0.5)
+        .otherwise(0.0)
+        .cast(pl.Float32)
+    )
+
+
+def positives(interactions: pl.DataFrame) -> pl.DataFrame:
+    """(user_id, item_id, weight, timestamp) of positive interactions, last timestamp per pair."""
+    return (
+        interactions.with_columns(positive_weight().alias("weight"))
+        .filter(pl.col("weight") > 0)
+        .group_by("user_id", "item_id")
+        .agg(pl.col("weight").max(), pl.col("timestamp").max())
+    )
+
+
+def seen_pairs(interactions: pl.DataFrame) -> pl.DataFrame:
+    """Every (user_id, item_id) the user interacted with, liked or not (to exclude when ranking)."""
+    return interactions.select("user_id", "item_id").unique()
+
+
+def user_item_matrix(
+    pairs: pl.DataFrame, users: IdVocab, items: IdVocab, weight: str | None = "weight"
+) -> sp.csr_matrix:
+    """CSR (n_users, n_items) from rows with user_id/item_id (+ weight); unknown ids skipped."""
+    u = users.index(pairs["user_id"].to_numpy())
+    i = items.index(pairs["item_id"].to_numpy())
+    keep = (u >= 0) & (i >= 0)
+    values = (
+        pairs[weight].to_numpy().astype(np.float32)
+        if weight and weight in pairs.columns
+        else np.ones(len(pairs), np.float32)
+    )
+    matrix = sp.csr_matrix(
+        (values[keep], (u[keep], i[keep])), shape=(len(users), len(items)), dtype=np.float32
+    )
+    matrix.sum_duplicates()
+    return matrix
+
+
+def positive_matrix(interactions: pl.DataFrame, items: IdVocab) -> tuple[IdVocab, sp.csr_matrix]:
+    """Binary user x item matrix of positives and the vocabulary of the users that have any.
+
+    The starting point of every collaborative model fitted on raw interactions.
+    """
+    pos = positives(interactions)
+    users = IdVocab.from_ids(pos["user_id"])
+    return users, user_item_matrix(pos, users, items, weight=None)

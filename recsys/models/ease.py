@@ -1,0 +1,72 @@
+"""EASE (Steck 2019): closed-form item-item weights B = I - P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from recsys.core.interactions import IdVocab, positive_matrix
+from recsys.core.artifacts import load_arrays, save_arrays
+from recsys.models.base import Recommender, register
+
+
+@register
+class EASE(Recommender):
+    """Items never seen in training get no weights (score 0): EASE cannot rank cold items."""
+
+    name: ClassVar[str] = "ease"
+
+    def __init__(
+        self,
+        item_vocab: IdVocab,
+        user_vocab: IdVocab,
+        active: np.ndarray,
+        weights: np.ndarray,
+        lam: float,
+    ):
+        self.item_vocab = item_vocab
+        self.user_vocab = user_vocab
+        self.active = active  # (m,) item indices with training data
+        self.weights = weights  # (m, m) float32, zero diagonal
+        self.lam = lam
+
+    @classmethod
+    def fit(cls, interactions: pl.DataFrame, item_vocab: IdVocab, lam: float = 100.0) -> EASE:
+        user_vocab, x = positive_matrix(interactions, item_vocab)
+        # Only items with interactions enter the Gram matrix: keeps the O(m³) inverse small on
+        # long-tail catalogues and the others would get all-zero weights anyway.
+        active = np.flatnonzero(np.asarray(x.sum(0)).ravel() > 0)
+        xa = x[:, active]
+        gram = (xa.T @ xa).toarray().astype(np.float64)  # (m, m)
+        gram[np.diag_indices_from(gram)] += lam
+        p = np.linalg.inv(gram)
+        b = -p / np.diag(p)[None, :]
+        np.fill_diagonal(b, 0.0)
+        return cls(item_vocab, user_vocab, active, b.astype(np.float32), lam)
+
+    def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:
+        h = (histories[:, self.active] > 0).astype(np.float32)  # (B, m)
+        out = np.zeros((histories.shape[0], len(self.item_vocab)), np.float32)  # (B, n_items)
+        out[:, self.active] = h @ self.weights
+        return out
+
+    def save(self, directory: Path) -> None:
+        save_arrays(
+            directory,
+            {"name": self.name, "lam": self.lam},
+            item_ids=self.item_vocab.ids,
+            user_ids=self.user_vocab.ids,
+            active=self.active,
+            weights=self.weights,
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> EASE:
+        m, a = load_arrays(directory)
+        return cls(
+            IdVocab(a["item_ids"]), IdVocab(a["user_ids"]), a["active"], a["weights"], m["lam"]
+        )

@@ -1,1 +1,0 @@
-"""Recommenders: a common interface, simple collaborative models, and the hybrid ranker."""
