@@ -1,4 +1,8 @@
-"""Baselines evaluated under the same split: name → fit function + validation grid."""
+"""Baselines evaluated under the same split: name → fit function + validation grid.
+
+Every model is found through ``RECOMMENDERS`` (``recsys.models`` registers them all), so a spec
+names a model rather than importing its module.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from recsys.core.interactions import IdVocab
-from recsys.models.base import Recommender
+from recsys.models.base import RECOMMENDERS, Recommender
 
 FitFn = Callable[..., Recommender]  # fit(frame, item_vocab, **params)
 
@@ -41,19 +45,15 @@ GRIDS: dict[str, dict[str, list[dict]]] = {
 
 def collaborative_baselines(grid: str = "fast") -> list[Baseline]:
     """Popularity, item-kNN, EASE and ALS with the named grid ("fast" or "thorough")."""
-    from recsys.models.als import ALS
-    from recsys.models.ease import EASE
-    from recsys.models.itemknn import ItemKNN
-    from recsys.models.popularity import Popularity
-
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS)}")
     g = GRIDS[grid]
+    fit = {name: RECOMMENDERS.get(name).fit for name in ("popularity", "itemknn", "ease", "als")}
     return [
-        Baseline("popularity", Popularity.fit, [{}], "train counts of positives"),
-        Baseline("itemknn", ItemKNN.fit, g["itemknn"], "shrunk cosine item-item"),
-        Baseline("ease", EASE.fit, g["ease"], "closed-form EASE"),
-        Baseline("als", ALS.fit, g["als"], "implicit ALS, alpha=10"),
+        Baseline("popularity", fit["popularity"], [{}], "train counts of positives"),
+        Baseline("itemknn", fit["itemknn"], g["itemknn"], "shrunk cosine item-item"),
+        Baseline("ease", fit["ease"], g["ease"], "closed-form EASE"),
+        Baseline("als", fit["als"], g["als"], "implicit ALS, alpha=10"),
     ]
 
 
@@ -67,11 +67,10 @@ def vectors_for(vectors: np.ndarray | VectorsFor) -> VectorsFor:
 
 def content_baseline(vectors: np.ndarray | VectorsFor, modality: str) -> Baseline:
     """Content-only kNN on one modality's item vectors (nothing to tune)."""
-    from recsys.models.content_knn import ContentKNN
-
     get = vectors_for(vectors)
+    model = RECOMMENDERS.get("content_knn")
 
     def fit(frame: pl.DataFrame, item_vocab: IdVocab) -> Recommender:
-        return ContentKNN(item_vocab, get(frame), modality)
+        return model.fit(frame, item_vocab, vectors=get(frame), modality=modality)
 
     return Baseline(f"content_knn[{modality}]", fit, [{}], f"mean-profile cosine on {modality}")

@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.core.artifacts import load_arrays, save_arrays
+from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.models.base import Recommender, register
 
 
@@ -47,12 +47,10 @@ class ALS(Recommender):
         iterations: int = 15,
         seed: int = 0,
     ) -> ALS:
-        try:
-            from implicit.cpu.als import AlternatingLeastSquares
-        except ImportError as e:  # pragma: no cover - implicit is a core dependency
-            raise ImportError("the ALS baseline needs the `implicit` package") from e
-        user_vocab, x = positive_matrix(interactions, item_vocab)  # (users, items)
+        from implicit.cpu.als import AlternatingLeastSquares  # heavy: only when fitting
         from threadpoolctl import threadpool_limits
+
+        user_vocab, x = positive_matrix(interactions, item_vocab)  # (users, items)
 
         # implicit parallelises itself; a threaded BLAS underneath oversubscribes the cores
         with threadpool_limits(1, "blas"):

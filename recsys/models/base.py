@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 
+from recsys.core.artifacts import read_manifest
 from recsys.core.interactions import IdVocab
+from recsys.core.registry import Registry
 
 
 class Recommender(ABC):
@@ -25,6 +28,18 @@ class Recommender(ABC):
     item_vocab: IdVocab
     user_vocab: IdVocab
 
+    @classmethod
+    @abstractmethod
+    def fit(
+        cls, interactions: pl.DataFrame, item_vocab: IdVocab, *args: Any, **params: Any
+    ) -> Recommender:
+        """Train on canonical ``interactions``, scoring the items of ``item_vocab`` in its order.
+
+        ``params`` are the model's hyper-parameters (what a tuning grid varies) plus any input
+        beyond interactions the model needs (``vectors=`` for content_knn and the hybrid).
+        (``*args, **params`` is the form type checkers accept under every model's own keywords.)
+        """
+
     @abstractmethod
     def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:
         """Return (batch, n_items) float32 scores; higher is better."""
@@ -38,12 +53,18 @@ class Recommender(ABC):
     def load(cls, directory: Path) -> Recommender: ...
 
 
-RECOMMENDERS: dict[str, type[Recommender]] = {}
+# mypy refuses an abstract class where ``type[T]`` is expected; the interface is the point here
+RECOMMENDERS: Registry[Recommender] = Registry("recommender", Recommender)  # type: ignore[type-abstract]
 
 
 def register(cls: type[Recommender]) -> type[Recommender]:
-    RECOMMENDERS[cls.name] = cls
-    return cls
+    """Class decorator: register ``cls`` under its ``name`` (a second ``name`` is refused)."""
+    return RECOMMENDERS.register(cls.name)(cls)
+
+
+def load_recommender(directory: Path) -> Recommender:
+    """Load whichever recommender ``directory`` holds (dispatch on its manifest's ``name``)."""
+    return RECOMMENDERS.get(read_manifest(directory)["name"]).load(directory)
 
 
 def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:

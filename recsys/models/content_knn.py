@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 
-from recsys.core.interactions import IdVocab
 from recsys.core.artifacts import load_arrays, save_arrays
+from recsys.core.interactions import IdVocab
 from recsys.models.base import Recommender, register
 
 
@@ -30,6 +31,18 @@ class ContentKNN(Recommender):
         # items without a vector keep an all-zero row: they score 0, never NaN
         self.vectors = (item_vectors / np.maximum(norms, 1e-12)).astype(np.float32)  # (n, d)
         self.modality = modality
+
+    @classmethod
+    def fit(
+        cls,
+        interactions: pl.DataFrame,
+        item_vocab: IdVocab,
+        *,
+        vectors: np.ndarray,
+        modality: str = "fused",
+    ) -> ContentKNN:
+        """``vectors`` (len(item_vocab), d) in vocab order; ``interactions`` are not needed."""
+        return cls(item_vocab, vectors, modality)
 
     def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:
         h = (histories > 0).astype(np.float32)  # (B, n_items)

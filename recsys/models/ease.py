@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.core.artifacts import load_arrays, save_arrays
+from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.models.base import Recommender, register
 
 
@@ -37,16 +37,8 @@ class EASE(Recommender):
     @classmethod
     def fit(cls, interactions: pl.DataFrame, item_vocab: IdVocab, lam: float = 100.0) -> EASE:
         user_vocab, x = positive_matrix(interactions, item_vocab)
-        # Only items with interactions enter the Gram matrix: keeps the O(m³) inverse small on
-        # long-tail catalogues and the others would get all-zero weights anyway.
-        active = np.flatnonzero(np.asarray(x.sum(0)).ravel() > 0)
-        xa = x[:, active]
-        gram = (xa.T @ xa).toarray().astype(np.float64)  # (m, m)
-        gram[np.diag_indices_from(gram)] += lam
-        p = np.linalg.inv(gram)
-        b = -p / np.diag(p)[None, :]
-        np.fill_diagonal(b, 0.0)
-        return cls(item_vocab, user_vocab, active, b.astype(np.float32), lam)
+        active, weights = ease_weights(x, lam)
+        return cls(item_vocab, user_vocab, active, weights, lam)
 
     def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:
         h = (histories[:, self.active] > 0).astype(np.float32)  # (B, m)
@@ -70,3 +62,21 @@ class EASE(Recommender):
         return cls(
             IdVocab(a["item_ids"]), IdVocab(a["user_ids"]), a["active"], a["weights"], m["lam"]
         )
+
+
+def ease_weights(x: sp.csr_matrix, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """THE EASE closed form on the binarised (U, N) matrix ``x``: (active (m,), B (m, m)).
+
+    ``active`` lists the items with at least one positive; ``B`` (float32, zero diagonal,
+    column j predicts item j) covers only them: keeping the O(m³) inverse small on long-tail
+    catalogues, and the other items would get all-zero weights anyway.
+    """
+    x = (sp.csr_matrix(x) > 0).astype(np.float64)
+    active = np.flatnonzero(np.asarray(x.sum(0)).ravel() > 0)
+    xa = x[:, active]
+    gram = (xa.T @ xa).toarray()  # (m, m)
+    gram[np.diag_indices_from(gram)] += lam
+    p = np.linalg.inv(gram) if len(active) else gram
+    b = (-p / np.diag(p)[None, :]).astype(np.float32)
+    np.fill_diagonal(b, 0.0)
+    return active, b

@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.core.artifacts import load_arrays, save_arrays
+from recsys.core.interactions import IdVocab, positive_matrix
 from recsys.models.base import Recommender, register
 
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from eval.baselines import Baseline, collaborative_baselines, content_baseline
-from recsys.models.als import ALS
-from recsys.models.content_knn import ContentKNN
-from recsys.models.ease import EASE
 from eval.protocol import evaluate, prepare, rank
 from eval.splits import leave_last_out
 from eval.tuning import tune
 from recsys.core.interactions import IdVocab
+from recsys.models.als import ALS
+from recsys.models.content_knn import ContentKNN
+from recsys.models.ease import EASE
 from recsys.models.itemknn import ItemKNN
 
 FITS = {

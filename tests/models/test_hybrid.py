@@ -1,4 +1,4 @@
-"""Known-answer tests of the hybrid ranker on a tiny clustered world (see ranker.hybrid.toy)."""
+"""Known-answer tests of the hybrid ranker on a tiny clustered world (tests/models/toy_world)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import scipy.sparse as sp
 from recsys.core.interactions import IdVocab
 from recsys.models.base import RECOMMENDERS, top_k
 from recsys.models.hybrid import HybridConfig, HybridRecommender, fit_hybrid, update_hybrid
-from recsys.models.hybrid.toy import cluster_world
-
-pytest.importorskip("torch")
+from tests.models.toy_world import cluster_world
 
 CFG = HybridConfig(
     dim=32, n_layers=1, max_len=8, batch_size=16, max_epochs=30, eval_every=20, patience=4,
@@ -65,7 +63,7 @@ def recommend(rec: HybridRecommender, user_ids, k=1) -> np.ndarray:
 
 
 def test_registered_and_next_item_comes_from_the_users_cluster(trained, world):
-    assert RECOMMENDERS["hybrid"] is HybridRecommender
+    assert RECOMMENDERS.get("hybrid") is HybridRecommender
     users = np.array(sorted(world.user_cluster))
     top = recommend(trained, users)[:, 0]
     clusters = world.item_cluster[trained.item_vocab.ids[top] - world.item_ids[0]]

@@ -69,11 +69,10 @@ def test_features_cold_flag_and_save_load_remap(tmp_path):
 
 
 def test_fit_hybrid_rescorer_round_trips_and_toggles(tmp_path):
-    pytest.importorskip("torch")
     import torch
 
     from recsys.models.hybrid import HybridConfig, HybridRecommender, fit_hybrid
-    from recsys.models.hybrid.toy import cluster_world
+    from tests.models.toy_world import cluster_world
 
     torch.set_num_threads(1)
     world = cluster_world(seed=0)

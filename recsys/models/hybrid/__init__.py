@@ -4,7 +4,6 @@ Heavy imports (torch) stay inside the modules' functions, so importing this pack
 """
 
 from recsys.models.hybrid.config import HybridConfig
-from recsys.models.hybrid.recommender import HybridRecommender
-from recsys.models.hybrid.train import fit_hybrid, update_hybrid
+from recsys.models.hybrid.recommender import HybridRecommender, fit_hybrid, update_hybrid
 
 __all__ = ["HybridConfig", "HybridRecommender", "fit_hybrid", "update_hybrid"]

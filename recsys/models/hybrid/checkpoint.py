@@ -2,6 +2,7 @@
 
 ```
 <run>/models/hybrid/
+  manifest.json       {"name": "hybrid", "files": [...]}: what ``load_recommender`` dispatches on
   model.safetensors   weights + content/text buffers
   config.json         HybridConfig + table shapes (load rebuilds the model from it)
   vocab.npz           item_ids, user_ids (dense index = position)
@@ -16,19 +17,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys.core.interactions import IdVocab
 from recsys.models.hybrid.config import HybridConfig
 from recsys.models.hybrid.data import Sequences
+from recsys.models.hybrid.rescorer import Rescorer
+
+if TYPE_CHECKING:  # annotation only: the recommender is assembled from what load returns
+    from recsys.models.hybrid.recommender import HybridRecommender
 
 RESCORER = "rescorer.npz"  # optional
-FILES = ("model.safetensors", "config.json", "vocab.npz", "histories.npz", "lineage.json")
+FILES = (
+    "manifest.json", "model.safetensors", "config.json", "vocab.npz", "histories.npz",
+    "lineage.json",
+)  # fmt: skip
 
 
-def save_checkpoint(rec, directory: Path) -> None:
-    """Write every file of ``rec`` (a HybridRecommender) into ``directory``."""
+def save_checkpoint(rec: HybridRecommender, directory: Path) -> None:
+    """Write every file of ``rec`` into ``directory``."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -43,6 +52,8 @@ def save_checkpoint(rec, directory: Path) -> None:
     }
     config = {"name": rec.name, "config": model.cfg.to_dict(), **shapes}
     (directory / "config.json").write_text(json.dumps(config, indent=2))
+    manifest = {"name": rec.name, "files": list(FILES)}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
     np.savez(directory / "vocab.npz", item_ids=rec.item_vocab.ids, user_ids=rec.user_vocab.ids)
     seqs = rec.sequences
     np.savez(directory / "histories.npz", indptr=seqs.indptr, items=seqs.items,
@@ -50,19 +61,21 @@ def save_checkpoint(rec, directory: Path) -> None:
     np.savez(directory / "item_vectors.npz", item_ids=rec.item_vocab.ids,
              vectors=rec.item_vectors())  # fmt: skip
     (directory / "lineage.json").write_text(json.dumps(rec.lineage, indent=2, default=str))
-    if getattr(rec, "rescorer", None) is not None:
+    if rec.rescorer is not None:
         rec.rescorer.save(directory / RESCORER)
     else:
         (directory / RESCORER).unlink(missing_ok=True)
 
 
-def load_checkpoint(directory: Path):
-    """Rebuild a HybridRecommender from ``directory`` (see module docstring)."""
+def load_checkpoint(directory: Path) -> dict[str, Any]:
+    """A ``HybridRecommender``'s constructor arguments, read from ``directory``.
+
+    Keys: model (HybridModel on the CPU), item_vocab, user_vocab, sequences, lineage, rescorer.
+    """
     import torch
     from safetensors.torch import load_file
 
-    from recsys.models.hybrid.model import HybridModel
-    from recsys.models.hybrid.recommender import HybridRecommender
+    from recsys.models.hybrid.model import HybridModel  # imports torch: kept lazy
 
     missing = [f for f in FILES if not (directory / f).exists()]
     if missing:
@@ -80,9 +93,6 @@ def load_checkpoint(directory: Path):
     with np.load(directory / "histories.npz", allow_pickle=False) as h:
         seqs = Sequences(h["indptr"], h["items"], h["weights"], h["times"])
     lineage = json.loads((directory / "lineage.json").read_text())
-    rec = HybridRecommender(model, items, users, seqs, lineage)
-    if (directory / RESCORER).exists():  # optional: older checkpoints have none
-        from recsys.models.hybrid.rescorer import Rescorer
-
-        rec.rescorer = Rescorer.load(directory / RESCORER)
-    return rec
+    rescorer = Rescorer.load(directory / RESCORER) if (directory / RESCORER).exists() else None
+    return {"model": model, "item_vocab": items, "user_vocab": users, "sequences": seqs,
+            "lineage": lineage, "rescorer": rescorer}  # fmt: skip

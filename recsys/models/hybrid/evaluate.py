@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.core.metrics import METRICS
 from recsys.models.hybrid.data import Sequences, history_tokens
 
 EVAL_BATCH = 256
@@ -27,7 +28,7 @@ class ValidSet:
         cls, held: sp.csr_matrix, seen: sp.csr_matrix, seqs: Sequences, max_len: int
     ) -> ValidSet:
         users = np.flatnonzero(np.diff(held.indptr) > 0)
-        tokens, last = history_tokens([seqs.row(u) for u in users], max_len)
+        tokens, last = history_tokens([seqs.row(int(u)) for u in users], max_len)
         return cls(users, tokens, last, held[users], seen[users])
 
     def __len__(self) -> int:
@@ -43,7 +44,6 @@ def evaluate(model, valid: ValidSet, device: str, k: int = 10) -> tuple[float, f
     was_training = model.training
     model.eval()
     losses, ndcgs = [], []
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
 
     def t(a: np.ndarray):
         return torch.from_numpy(a).to(device)
@@ -65,9 +65,7 @@ def evaluate(model, valid: ValidSet, device: str, k: int = 10) -> tuple[float, f
             scores[t(seen_r), t(seen_c)] = -torch.inf
             top = torch.topk(scores, min(k, scores.shape[1]), dim=1).indices.cpu().numpy()
             dense = target.toarray() > 0  # (b, N)
-            rel = np.take_along_axis(dense, top, axis=1)  # (b, k)
-            dcg = (rel * discounts[: rel.shape[1]]).sum(1)
-            ideal = np.cumsum(discounts)[np.minimum(dense.sum(1), k) - 1]
-            ndcgs.append(dcg / ideal)
+            hits = np.take_along_axis(dense, top, axis=1)  # (b, k)
+            ndcgs.append(METRICS["ndcg"].per_user(hits, dense.sum(1), k))
     model.train(was_training)
     return float(np.concatenate(losses).mean()), float(np.concatenate(ndcgs).mean())

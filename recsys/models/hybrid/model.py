@@ -51,6 +51,10 @@ class Block(nn.Module):
 class HybridModel(nn.Module):
     """Parameters plus the per-item content and per-user text vectors they read (as buffers)."""
 
+    content: torch.Tensor  # buffers, declared for type checkers (register_buffer sets them)
+    user_text: torch.Tensor
+    user_text_mask: torch.Tensor
+
     def __init__(
         self,
         cfg: HybridConfig,
@@ -74,6 +78,8 @@ class HybridModel(nn.Module):
         if user_text is None:
             user_text = torch.zeros(max(n_users, 1), 0)
             user_text_mask = torch.zeros(max(n_users, 1), dtype=torch.bool)
+        elif user_text_mask is None:
+            raise ValueError("user_text needs its user_text_mask (which users have text)")
         self.register_buffer("user_text", user_text.float().contiguous())
         self.register_buffer("user_text_mask", user_text_mask.bool().contiguous())
         self.text_proj = nn.Linear(user_text.shape[1], cfg.dim) if user_text.shape[1] else None
@@ -150,5 +156,7 @@ class HybridModel(nn.Module):
             user_text_mask = torch.zeros(max(n_users, 1), dtype=torch.bool)
             user_text[user_map] = self.user_text.cpu()[: len(user_map)]
             user_text_mask[user_map] = self.user_text_mask.cpu()[: len(user_map)]
+        elif user_text_mask is None:
+            raise ValueError("user_text needs its user_text_mask (which users have text)")
         self.user_text = user_text.float().contiguous()
         self.user_text_mask = user_text_mask.bool().contiguous()

@@ -7,18 +7,25 @@ items a known user has not had in training.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 
 from recsys.core.interactions import IdVocab
 from recsys.models.base import Recommender, register
+from recsys.models.hybrid import encode
+from recsys.models.hybrid.checkpoint import load_checkpoint, save_checkpoint
 from recsys.models.hybrid.config import HybridConfig
-from recsys.models.hybrid.data import Sequences, history_tokens
+from recsys.models.hybrid.data import Sequences
+from recsys.models.hybrid.rescorer import Rescorer, content_unit
+from recsys.models.hybrid.train import Log, train
 
-ENCODE_BATCH = 512
+_log = logging.getLogger(__name__)
 
 
 @register
@@ -32,6 +39,7 @@ class HybridRecommender(Recommender):
         user_vocab: IdVocab,
         sequences: Sequences,
         lineage: dict[str, Any] | None = None,
+        rescorer: Rescorer | None = None,
     ):
         self.model = model.cpu().eval()
         self.item_vocab = item_vocab
@@ -39,8 +47,31 @@ class HybridRecommender(Recommender):
         self.sequences = sequences
         self.lineage = dict(lineage or {})
         self._item_vectors: np.ndarray | None = None
-        self.rescorer = None  # rescorer.Rescorer: used by ``score`` when set
+        self.rescorer = rescorer  # used by ``score`` when set
         self._content_unit: np.ndarray | None = None
+
+    @classmethod
+    def fit(
+        cls,
+        interactions: pl.DataFrame,
+        item_vocab: IdVocab,
+        vectors: np.ndarray | None = None,
+        config: HybridConfig | None = None,
+        log: Log = _log.debug,
+        device: str | None = None,
+        **overrides: Any,
+    ) -> HybridRecommender:
+        """``fit_hybrid`` behind the ``Recommender`` contract.
+
+        ``vectors`` (len(item_vocab), Dc) are the items' content vectors (None = IDs only);
+        ``overrides`` replace fields of ``config`` (default ``HybridConfig()``), so a tuning
+        grid can name hyper-parameters directly.
+        """
+        base = (config or HybridConfig()).to_dict()
+        cfg = HybridConfig.from_dict({**base, **overrides})
+        # an all-zero content matrix means "IDs only" to the hybrid
+        content = vectors if vectors is not None else np.zeros((len(item_vocab), 1), np.float32)
+        return fit_hybrid(interactions, item_vocab.ids, content, cfg, log=log, device=device)
 
     @property
     def config(self) -> HybridConfig:
@@ -49,33 +80,17 @@ class HybridRecommender(Recommender):
     def item_vectors(self) -> np.ndarray:
         """(n_items, dim+1) float32 item vectors in ``item_vocab`` order (last column = bias)."""
         if self._item_vectors is None:
-            import torch
-
-            with torch.no_grad():
-                self._item_vectors = self.model.item_vectors().numpy().astype(np.float32)
+            self._item_vectors = encode.item_vectors(self.model)
         return self._item_vectors
 
-    def encode_users(self, user_idx: np.ndarray, sequences: list[list[int]]) -> np.ndarray:
+    def encode_users(self, user_idx: np.ndarray, sequences: list[np.ndarray]) -> np.ndarray:
         """(B, dim+1) user vectors; ``sequences`` = dense item indices, oldest -> newest.
 
         ``user_idx`` is -1 for an anonymous user: the history alone then defines the vector.
         """
-        import torch
-
-        user_idx = np.asarray(user_idx, np.int64)
-        if len(user_idx) != len(sequences):
-            raise ValueError(f"{len(user_idx)} users but {len(sequences)} sequences")
-        items = torch.from_numpy(self.item_vectors())
-        out = np.zeros((len(user_idx), items.shape[1]), np.float32)
-        for lo in range(0, len(user_idx), ENCODE_BATCH):
-            hi = min(lo + ENCODE_BATCH, len(user_idx))
-            tokens, last = history_tokens(sequences[lo:hi], self.config.max_len)
-            with torch.no_grad():
-                h = self.model.encode(
-                    torch.from_numpy(user_idx[lo:hi]), torch.from_numpy(tokens), items
-                )  # (b, T, D+1)
-                out[lo:hi] = h[torch.arange(hi - lo), torch.from_numpy(last)].numpy()
-        return out
+        return encode.encode_users(
+            self.model, self.item_vectors(), user_idx, sequences, self.config.max_len
+        )
 
     def history(self, user: int, extra: np.ndarray | None = None) -> np.ndarray:
         """Ordered history of a dense user index (-1: empty) + ``extra`` items not in it."""
@@ -91,14 +106,13 @@ class HybridRecommender(Recommender):
             for r, u in enumerate(np.asarray(users))
         ]
         dot = self.encode_users(np.asarray(users), seqs) @ self.item_vectors().T  # (B, N)
-        if self.rescorer is None:
-            return dot
         return self.rescore(dot, seqs)
 
     def rescore(self, dot: np.ndarray, seqs: list[np.ndarray]) -> np.ndarray:
-        """(B, N) re-scorer blend of tower scores ``dot`` for users with histories ``seqs``."""
-        from recsys.models.hybrid.rescorer import content_unit
-
+        """(B, N) re-scorer blend of tower scores ``dot`` for users with histories ``seqs``
+        (``dot`` itself without a re-scorer)."""
+        if self.rescorer is None:
+            return dot
         if self._content_unit is None:
             self._content_unit = content_unit(self.model.content.numpy())
         lens = [len(s) for s in seqs]
@@ -163,15 +177,62 @@ class HybridRecommender(Recommender):
             self.rescorer.remap(item_map, len(items))
 
     def save(self, directory: Path) -> None:
-        from recsys.models.hybrid.checkpoint import save_checkpoint
-
         save_checkpoint(self, Path(directory))
 
     @classmethod
     def load(cls, directory: Path) -> HybridRecommender:
-        from recsys.models.hybrid.checkpoint import load_checkpoint
+        return cls(**load_checkpoint(Path(directory)))
 
-        return load_checkpoint(Path(directory))
+
+def fit_hybrid(
+    interactions: pl.DataFrame,
+    item_ids: np.ndarray,
+    content: np.ndarray,
+    config: HybridConfig | None = None,
+    valid: pl.DataFrame | None = None,
+    log: Log = print,
+    *,
+    user_text: tuple[np.ndarray, np.ndarray] | None = None,
+    init: HybridRecommender | None = None,
+    since: datetime | None = None,
+    device: str | None = None,
+) -> HybridRecommender:
+    """Train the hybrid ranker with validation-based early stopping.
+
+    Args:
+        interactions: canonical interactions (INTERACTIONS_SCHEMA columns).
+        item_ids: (N,) catalog ids; ``content`` (N, Dc) their content vectors (zeros = none).
+        config: hyper-parameters (default ``HybridConfig()``).
+        valid: held-out interactions; None = each user's last ``valid_last_n`` positives.
+        log: receives progress lines (``step 500: train loss ..., valid NDCG@10 ...``).
+        user_text: optional (user_ids (U,), vectors (U, Dt)) viewing-history text vectors.
+        init: warm start from this model (its ID tables are grown to the new vocabularies).
+        since: with ``init``: train on windows with targets newer than this, plus a replay
+            sample of older ones.
+        device: torch device; default ``pick_device()``.
+
+    Returns:
+        The best model (by valid NDCG@10); its histories include the held-out interactions.
+    """
+    t = train(interactions, item_ids, content, config, valid, log, user_text=user_text,
+              init=init, since=since, device=device)  # fmt: skip
+    return HybridRecommender(t.model, t.items, t.users, t.sequences, t.lineage, t.rescorer)
+
+
+def update_hybrid(
+    init: HybridRecommender,
+    interactions: pl.DataFrame,
+    item_ids: np.ndarray,
+    content: np.ndarray,
+    valid: pl.DataFrame | None = None,
+    log: Log = print,
+    **kwargs,
+) -> HybridRecommender:
+    """Warm start: grow ``init`` to the new ids and train on interactions newer than it saw."""
+    last = init.lineage.get("last_interaction_at")
+    since = datetime.fromisoformat(last) if last else None
+    return fit_hybrid(interactions, item_ids, content, init.config, valid, log,
+                      init=init, since=since, **kwargs)  # fmt: skip
 
 
 def _remap_sequences(seqs: Sequences, item_map, user_map, n_users: int) -> Sequences:

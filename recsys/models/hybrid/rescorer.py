@@ -18,6 +18,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.core.metrics import METRICS
+from recsys.models.base import top_k
+from recsys.models.ease import ease_weights
+
 FEATURES = ("dot", "ease", "content", "log_pop", "cold")
 # Coordinate-ascent candidates per feature; "dot" is the anchor (weight 1 unless EASE wins).
 GRID = {
@@ -31,23 +35,13 @@ COLD_BOOSTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)  # tried in ord
 
 
 def ease_topk(x: sp.csr_matrix, lam: float, topk: int) -> sp.csr_matrix:
-    """EASE weights (Steck 2019) of binary ``x`` (U, N), keeping each column's ``topk`` largest.
-
-    Items without positives get no weights (the O(m^3) inverse only covers active items).
-    """
-    x = (sp.csr_matrix(x) > 0).astype(np.float64)
+    """EASE weights of binary ``x`` (U, N) as an (N, N) CSR keeping each column's ``topk``
+    largest (the rest barely moves the ranking, and the checkpoint stays small)."""
     n = x.shape[1]
-    active = np.flatnonzero(np.asarray(x.sum(0)).ravel() > 0)
+    active, b = ease_weights(x, lam)  # (m,), (m, m): column j predicts item active[j]
     if not len(active):
         return sp.csr_matrix((n, n), dtype=np.float32)
-    xa = x[:, active]
-    gram = (xa.T @ xa).toarray()  # (m, m)
-    gram[np.diag_indices_from(gram)] += lam
-    p = np.linalg.inv(gram)
-    b = (-p / np.diag(p)[None, :]).astype(np.float32)  # (m, m), column j predicts item j
-    np.fill_diagonal(b, 0.0)
     k = min(topk, len(active))
-    # keep the k largest weights of each column (the rest barely moves the ranking)
     rows = np.argpartition(-b, k - 1, axis=0)[:k]  # (k, m)
     cols = np.broadcast_to(np.arange(len(active)), rows.shape)
     vals = b[rows, cols]
@@ -175,17 +169,11 @@ def _blend(w: np.ndarray, feats: np.ndarray) -> np.ndarray:
 
 def ndcg_at_k(scores: np.ndarray, target: np.ndarray, seen: np.ndarray, k: int = 10) -> float:
     """Mean binary NDCG@k over rows with a target; ``seen`` entries are never ranked."""
-    scores = np.where(seen, -np.inf, scores)
-    kk = min(k, scores.shape[1])
-    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]  # (B, k) unordered
-    order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1)
-    top = np.take_along_axis(top, order, 1)
-    disc = 1.0 / np.log2(np.arange(2, kk + 2))
-    rel = np.take_along_axis(target, top, 1)
+    top = top_k(np.where(seen, -np.inf, scores), k)  # (B, k)
+    hits = np.take_along_axis(target, top, 1)
     n_rel = target.sum(1)
     ok = n_rel > 0
-    ideal = np.cumsum(disc)[np.minimum(n_rel, kk) - 1]
-    return float(((rel * disc).sum(1)[ok] / ideal[ok]).mean()) if ok.any() else 0.0
+    return float(METRICS["ndcg"].per_user(hits[ok], n_rel[ok], k).mean()) if ok.any() else 0.0
 
 
 def content_unit(content: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Training loop of the hybrid ranker: full retrain (`fit_hybrid`) and warm start (`update_hybrid`).
+"""Training of the hybrid ranker: full retrain and warm start (``init``), returning the parts
+``HybridRecommender`` is assembled from (``fit_hybrid`` / ``update_hybrid`` there).
 
 Loss: softmax over the whole catalog when it has at most ``full_softmax_max_items`` items
 (exact, and on 2k-10k items one (M, N) matmul per step is cheap); otherwise sampled softmax over
@@ -12,7 +13,9 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -21,20 +24,36 @@ from recsys.core.device import pick_device
 from recsys.core.interactions import IdVocab, positives, user_item_matrix
 from recsys.models.hybrid.config import HybridConfig
 from recsys.models.hybrid.data import (
+    Sequences,
     Windows,
     build_sequences,
     make_windows,
     seen_matrix,
     temporal_split,
 )
+from recsys.models.hybrid.encode import encode_users, item_vectors
 from recsys.models.hybrid.evaluate import ValidSet, evaluate
-from recsys.models.hybrid.recommender import HybridRecommender
 from recsys.models.hybrid.rescorer import FEATURES, Rescorer, content_unit, ndcg_at_k
+
+if TYPE_CHECKING:  # annotation only: the recommender is assembled from what train returns
+    from recsys.models.hybrid.recommender import HybridRecommender
 
 Log = Callable[[str], None]
 
 
-def fit_hybrid(
+@dataclass
+class Trained:
+    """What one training run produces: a ``HybridRecommender``'s constructor arguments."""
+
+    model: Any  # HybridModel (torch import stays lazy), on the CPU in eval mode
+    items: IdVocab
+    users: IdVocab
+    sequences: Sequences  # histories including the held-out interactions
+    lineage: dict[str, Any]
+    rescorer: Rescorer | None
+
+
+def train(
     interactions: pl.DataFrame,
     item_ids: np.ndarray,
     content: np.ndarray,
@@ -46,24 +65,8 @@ def fit_hybrid(
     init: HybridRecommender | None = None,
     since: datetime | None = None,
     device: str | None = None,
-) -> HybridRecommender:
-    """Train the hybrid ranker with validation-based early stopping.
-
-    Args:
-        interactions: canonical interactions (INTERACTIONS_SCHEMA columns).
-        item_ids: (N,) catalog ids; ``content`` (N, Dc) their content vectors (zeros = none).
-        config: hyper-parameters (default ``HybridConfig()``).
-        valid: held-out interactions; None = each user's last ``valid_last_n`` positives.
-        log: receives progress lines (``step 500: train loss ..., valid NDCG@10 ...``).
-        user_text: optional (user_ids (U,), vectors (U, Dt)) viewing-history text vectors.
-        init: warm start from this model (its ID tables are grown to the new vocabularies).
-        since: with ``init``: train on windows with targets newer than this, plus a replay
-            sample of older ones.
-        device: torch device; default ``pick_device()``.
-
-    Returns:
-        The best model (by valid NDCG@10); its histories include the held-out interactions.
-    """
+) -> Trained:
+    """Train with validation-based early stopping (arguments: see ``fit_hybrid``)."""
     import torch
 
     cfg = config or (init.config if init is not None else HybridConfig())
@@ -93,12 +96,11 @@ def fit_hybrid(
 
         t = None if text is None else (torch.from_numpy(text[0]), torch.from_numpy(text[1]))
         model = HybridModel(cfg, torch.from_numpy(content), len(users), *(t or (None, None)))
-        rec = HybridRecommender(model, items, users, build_sequences(train_df, users, items))
     else:
-        rec = copy.deepcopy(init)
-        rec.model.cfg = cfg
-        rec.grow(items.ids, content, users.ids, text)
-    model = rec.model
+        grown = copy.deepcopy(init)  # the warm start never mutates ``init``
+        grown.model.cfg = cfg
+        grown.grow(items.ids, content, users.ids, text)
+        model = grown.model
     # Items whose ID row a warm-started model learned: its untrained rows were zeroed at its fit
     # and new rows start at zero, so "non-zero" is exactly "learned". A fresh model has none.
     prior = np.zeros(len(items), bool)
@@ -106,7 +108,11 @@ def fit_hybrid(
         prior = model.item_id.weight.detach().abs().sum(1).numpy() > 0
     seqs = build_sequences(train_df, users, items)
     windows = make_windows(seqs, cfg.max_len)
-    sched = {"max_epochs": cfg.max_epochs, "lr": cfg.lr, "eval_every": cfg.eval_every}
+    sched: dict[str, Any] = {
+        "max_epochs": cfg.max_epochs,
+        "lr": cfg.lr,
+        "eval_every": cfg.eval_every,
+    }
     if init is not None and since is not None:
         windows = _new_plus_replay(windows, since, cfg.replay_fraction, rng, log)
         per_epoch = max(1, -(-len(windows) // cfg.batch_size))
@@ -121,20 +127,19 @@ def fit_hybrid(
     best = _train_loop(model, windows, vset, cfg, device, rng, log, **sched)
     model.load_state_dict(best["state"])
     _zero_untrained_items(model, windows, prior)
+    model.cpu().eval()
     rescore = None
     if cfg.rescore:
         rescore = _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg, log)
-    rec = HybridRecommender(model, items, users, build_sequences(all_df, users, items))
-    rec.rescorer = rescore
     ts = all_df["timestamp"].max()
-    rec.lineage = {
+    lineage = {
         "interactions": all_df.height,
         "train_interactions": train_df.height,
         "valid_interactions": valid_df.height,
         "items": len(items),
         "users": len(users),
         "items_with_content": int((np.abs(content).sum(1) > 0).sum()),
-        "last_interaction_at": ts.isoformat() if ts is not None else None,
+        "last_interaction_at": ts.isoformat() if isinstance(ts, datetime) else None,
         "warm_start": init is not None,
         "since": since.isoformat() if since is not None else None,
         "best_step": best["step"],
@@ -150,7 +155,7 @@ def fit_hybrid(
         if rescore is None
         else dict(zip(FEATURES, map(float, rescore.weights), strict=True)),
     }
-    return rec
+    return Trained(model, items, users, build_sequences(all_df, users, items), lineage, rescore)
 
 
 def _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg, log):
@@ -165,8 +170,9 @@ def _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg,
     rng = np.random.default_rng(cfg.seed)
     if len(val) > cfg.rescore_max_users:
         val = np.sort(rng.choice(val, cfg.rescore_max_users, replace=False))
-    inner = HybridRecommender(model, items, users, build_sequences(train_df, users, items))
-    dot = inner.encode_users(val, [inner.sequences.row(u) for u in val]) @ inner.item_vectors().T
+    seqs = build_sequences(train_df, users, items)
+    iv = item_vectors(model)  # (N, D+1)
+    dot = encode_users(model, iv, val, [seqs.row(u) for u in val], cfg.max_len) @ iv.T
     stats = Rescorer.statistics(x_train, cfg.ease_lambda, cfg.ease_topk)
     feats = stats.features(dot, x_train[val], content_unit(content))  # (F, V, N)
     seen = seen_matrix(train_df, users, items)[val]
@@ -185,22 +191,6 @@ def _fit_rescorer(model, items, users, train_df, valid_df, all_df, content, cfg,
     return final
 
 
-def update_hybrid(
-    init: HybridRecommender,
-    interactions: pl.DataFrame,
-    item_ids: np.ndarray,
-    content: np.ndarray,
-    valid: pl.DataFrame | None = None,
-    log: Log = print,
-    **kwargs,
-) -> HybridRecommender:
-    """Warm start: grow ``init`` to the new ids and train on interactions newer than it saw."""
-    last = init.lineage.get("last_interaction_at")
-    since = datetime.fromisoformat(last) if last else None
-    return fit_hybrid(interactions, item_ids, content, init.config, valid, log,
-                      init=init, since=since, **kwargs)  # fmt: skip
-
-
 def _train_loop(
     model, windows: Windows, vset: ValidSet, cfg, device, rng, log, *,
     max_epochs: int, lr: float, eval_every: int, eval_first: bool = False,
@@ -214,9 +204,16 @@ def _train_loop(
     full = model.n_items <= cfg.full_softmax_max_items
     counts = np.bincount(windows.targets[windows.targets >= 0], minlength=model.n_items)
     logq = torch.from_numpy(np.log((counts + 1.0) / (counts.sum() + model.n_items))).to(device)
-    best = {"ndcg": -1.0, "step": 0, "state": _state(model), "positions": 0, "steps": 0}
+    best: dict[str, Any] = {
+        "ndcg": -1.0,
+        "step": 0,
+        "state": _state(model),
+        "positions": 0,
+        "steps": 0,
+    }
     started = time.perf_counter()
-    step, bad, losses = 0, 0, []
+    step, bad = 0, 0
+    losses: list[float] = []
 
     def check() -> bool:
         nonlocal bad

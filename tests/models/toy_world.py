@@ -1,4 +1,4 @@
-"""A tiny clustered world with a known answer, for tests and quick benchmarks.
+"""A tiny clustered world with a known answer, for the hybrid tests.
 
 Items fall into clusters; an item's content vector is its cluster centroid plus noise; each user
 watches items of one cluster only, in time order. A model that learns anything recommends a
