@@ -44,10 +44,11 @@ test-all: install browser ## Run every test, including slow ones
 bench: install ## Run the benchmarks in eval/benchmarks (ratios against a reference in the same run)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m eval.benchmarks --workspace $(WORKSPACE)
 
-lint: install ## ruff lint + format check, mypy on serving/
+lint: install ## ruff lint + format check, mypy on every package, the layer contract (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .

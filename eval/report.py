@@ -49,8 +49,8 @@ def thumbnail(path: Path | None, width: int = 72) -> str | None:
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
-            im = im.convert("RGB")
+        with Image.open(path) as opened:
+            im = opened.convert("RGB")
             im.thumbnail((width, int(width * 1.5)))
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=80)

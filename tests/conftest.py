@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from recsys.core.workspace import Workspace
-from tests.worlds import blocks, interactions, make_frame  # noqa: F401  (shared fixtures)
+from tests.worlds import blocks, interactions, make_frame, unit_vectors  # noqa: F401 (fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

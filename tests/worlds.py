@@ -72,3 +72,18 @@ def blocks() -> pl.DataFrame:
 @pytest.fixture
 def make_frame():
     return make_interactions
+
+
+def clustered_unit_vectors(n: int, dim: int, clusters: int = 8, seed: int = 0) -> np.ndarray:
+    """Gaussian blobs around random centres, L2-normalised (what callers index)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim))
+    x = centres[rng.integers(0, clusters, n)] + 0.3 * rng.normal(size=(n, dim))  # (n, dim)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def unit_vectors():
+    """The clustered unit-vector generator, for tests that need their own sizes."""
+    return clustered_unit_vectors

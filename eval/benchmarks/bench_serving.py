@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.app.publish import publish
+from recsys.core.runs import Run
 from serving.process import HOST, free_port, start_server, stop_server, wait_ready
 
 GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
@@ -40,16 +40,15 @@ GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
 
 def build_workspace(root: Path, items: int, users: int, per_user: int, seed: int = 0):
     """Canonical tables, popularity + item-kNN models and an item_text table, published."""
-    import lancedb
     import polars as pl
-    import pyarrow as pa
 
+    from features.store import FeatureStore
     from recsys.core.catalog import Catalog
-    from recsys.core.workspace import Workspace
     from recsys.core.interactions import IdVocab
+    from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+    from recsys.core.workspace import Workspace
     from recsys.models.itemknn import ItemKNN
     from recsys.models.popularity import Popularity
-    from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 
     rng = np.random.default_rng(seed)
     ws = Workspace(root)
@@ -88,20 +87,17 @@ def build_workspace(root: Path, items: int, users: int, per_user: int, seed: int
     ).unique(["user_id", "item_id"])
     Catalog(item_df, user_df, inter, None, "bench-synthetic").save(ws.data_dir)
     vocab = IdVocab.from_ids(ids)
-    run = ws.artifacts_dir / "run-a"
-    Popularity.fit(inter, vocab).save(run / "models" / "popularity")
-    ItemKNN.fit(inter, vocab, neighbours=50).save(run / "models" / "itemknn")
-    (run / "manifest.json").write_text(json.dumps({"run_id": "run-a"}))
+    run = Run(ws.artifacts_dir / "run-a")
+    Popularity.fit(inter, vocab).save(run.model_dir("popularity"))
+    ItemKNN.fit(inter, vocab, neighbours=50).save(run.model_dir("itemknn"))
+    run.write_manifest({"run_id": "run-a"})
     vecs = rng.standard_normal((items, 384)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    table = pa.table(
-        {
-            "id": pa.array(ids),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), 384),
-        }
-    )
-    lancedb.connect(ws.lancedb_uri).create_table("item_text", data=table, mode="overwrite")
-    publish(ws, run)
+    FeatureStore(ws.lancedb_uri).write(
+        "item", "text", ids, vecs, encoder="random", encoder_version="bench",
+        content_hashes=[str(i) for i in ids], job_id="bench",
+    )  # fmt: skip
+    run.publish()
     return ws
 
 
@@ -156,7 +152,7 @@ async def drive(base: str, paths, connections: int, seconds: float, stop=None) -
 async def reload_phase(base, ws, rec_path, connections, seconds) -> dict:
     task = asyncio.create_task(drive(base, rec_path, connections, seconds))
     await asyncio.sleep(seconds / 4)
-    publish(ws, clone_run(ws, "run-b"))
+    Run(clone_run(ws, "run-b")).publish()
     return await task
 
 

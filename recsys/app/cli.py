@@ -6,13 +6,14 @@ Expected failures (bad data, missing inputs) print one clear line and exit 1, no
 
 from __future__ import annotations
 
-import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from recsys.core.settings import Settings, offline_hub
 from recsys.core.workspace import Workspace
 
 app = typer.Typer(
@@ -32,7 +33,26 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Directory holding data/, lancedb/ and artifacts/ "
+        "(default $RECSYS_WORKSPACE, else ./workspace).",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"recsys {version('recsys-multimodal')}")
+        raise typer.Exit()
+
+
 class State:
+    settings: Settings
     workspace: Workspace
 
 
@@ -41,18 +61,24 @@ state = State()
 
 @app.callback()
 def _main(
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            envvar="RECSYS_WORKSPACE",
-            help="Directory holding data/, lancedb/ and artifacts/ (default ./workspace).",
-        ),
-    ] = None,
+    workspace: WorkspaceOption = None,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    state.workspace = Workspace.at(workspace)
+    # The one place the CLI reads the environment: RECSYS_* settings, and the hub stays off.
+    offline_hub()
+    settings = Settings() if workspace is None else Settings(workspace=workspace)
+    state.settings = settings
+    state.workspace = settings.open_workspace()
+
+
+def _ws(workspace: Path | None) -> Workspace:
+    """The workspace named after the subcommand, else the one before it (or the default)."""
+    if workspace is None:
+        return state.workspace
+    return state.settings.model_copy(update={"workspace": workspace}).open_workspace()
 
 
 def _run(stage: str, fn, *args, **kwargs):
@@ -68,7 +94,10 @@ def _run(stage: str, fn, *args, **kwargs):
 
 @data_app.command("synth")
 def data_synth(
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("workspace/raw/synthetic"),
+    workspace: WorkspaceOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory (default <workspace>/raw/synthetic).")
+    ] = None,
     items: Annotated[int, typer.Option(help="Number of items.")] = 2000,
     users: Annotated[int, typer.Option(help="Number of users.")] = 1000,
     interactions: Annotated[int, typer.Option(help="Number of interactions.")] = 100_000,
@@ -81,21 +110,23 @@ def data_synth(
     from recsys.datasets.synthetic import SynthConfig, generate
 
     cfg = SynthConfig(items=items, users=users, interactions=interactions, seed=seed, media=media)
-    _run("synth", generate, cfg, out)
+    _run("synth", generate, cfg, out or _ws(workspace).raw_dir / "synthetic")
 
 
 @app.command()
 def preprocess(
     src: Annotated[Path, typer.Argument(help="Dataset folder: synthetic or MovieLens layout.")],
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Validate a raw dataset and write the canonical tables into the workspace."""
     from recsys.datasets.preprocess import preprocess as run
 
-    _run("preprocess", run, src, state.workspace)
+    _run("preprocess", run, src, _ws(workspace))
 
 
 @app.command()
 def embed(
+    workspace: WorkspaceOption = None,
     modalities: Annotated[
         str | None,
         typer.Option(
@@ -109,11 +140,12 @@ def embed(
     from features.jobs.embed import run_embed
 
     chosen = [m.strip() for m in modalities.split(",")] if modalities else None
-    _run("embed", run_embed, state.workspace, modalities=chosen, engine=engine)
+    _run("embed", run_embed, _ws(workspace), modalities=chosen, engine=engine)
 
 
 @app.command()
 def train(
+    workspace: WorkspaceOption = None,
     update: Annotated[
         bool,
         typer.Option("--update", help="Warm-start from the latest run and train on newer data."),
@@ -122,11 +154,12 @@ def train(
     """Train the recommenders into a new artifacts run."""
     from recsys.app.train import run_train
 
-    _run("train", run_train, state.workspace, update=update)
+    _run("train", run_train, _ws(workspace), update=update)
 
 
 @app.command()
 def index(
+    workspace: WorkspaceOption = None,
     kind: Annotated[
         str | None, typer.Option(help="flat | hnsw | ivfpq (default: chosen by catalog size).")
     ] = None,
@@ -134,11 +167,12 @@ def index(
     """Build the FAISS index for the latest run and publish it as artifacts/current."""
     from recsys.app.publish import run_index
 
-    _run("index", run_index, state.workspace, kind=kind)
+    _run("index", run_index, _ws(workspace), kind=kind)
 
 
 @app.command()
 def evaluate(
+    workspace: WorkspaceOption = None,
     report: Annotated[
         Path | None, typer.Option(help="Report directory (default <workspace>/reports/latest).")
     ] = None,
@@ -146,32 +180,33 @@ def evaluate(
     """Offline evaluation (full ranking, temporal split): report.html, report.md, metrics.json."""
     from recsys.app.evaluate import run_evaluate
 
-    _run(
-        "evaluate", run_evaluate, state.workspace, report or state.workspace.reports_dir / "latest"
-    )
+    ws = _ws(workspace)
+    _run("evaluate", run_evaluate, ws, report or ws.reports_dir / "latest")
 
 
 @app.command()
 def serve(
+    workspace: WorkspaceOption = None,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Serve the API and web page with uvicorn."""
     from serving.run import run_server
 
-    _run("serve", run_server, state.workspace, host=host, port=port)
+    _run("serve", run_server, _ws(workspace), host=host, port=port)
 
 
 @app.command()
-def chat() -> None:
+def chat(workspace: WorkspaceOption = None) -> None:
     """Interactive recommendations: type titles you liked or free text; `quit` exits."""
     from recsys.app.chat import run_chat
 
-    _run("chat", run_chat, state.workspace, sys.stdin, sys.stdout)
+    _run("chat", run_chat, _ws(workspace), sys.stdin, sys.stdout)
 
 
 @app.command()
 def demo(
+    workspace: WorkspaceOption = None,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     items: Annotated[int, typer.Option(help="Synthetic items.")] = 2000,
@@ -187,7 +222,7 @@ def demo(
     _run(
         "demo",
         run_demo,
-        state.workspace,
+        _ws(workspace),
         host=host,
         port=port,
         items=items,

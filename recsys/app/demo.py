@@ -45,12 +45,12 @@ def run_demo(
     interactions: int = 100_000,
     serve: bool = True,
 ) -> str:
-    from recsys.app.evaluate import run_evaluate
     from features.jobs.embed import run_embed
+    from recsys.app.evaluate import run_evaluate
     from recsys.app.publish import run_index
+    from recsys.app.train import run_train
     from recsys.datasets.preprocess import preprocess
     from recsys.datasets.synthetic import SynthConfig
-    from recsys.app.train import run_train
 
     ws.ensure()
     raw = ws.raw_dir / "synthetic"

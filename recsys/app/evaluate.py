@@ -9,15 +9,15 @@ from pathlib import Path
 
 from eval import analysis, plots
 from eval.baselines import Baseline, collaborative_baselines, content_baseline
-from eval.baselines.hybrid import hybrid_available, hybrid_baseline
+from eval.baselines.hybrid import hybrid_baseline
 from eval.config import EvalConfig
 from eval.content import ItemContent, workspace_fusion_config
 from eval.experiment import SplitResults, run_suite
 from eval.report import summary_table, thumbnail, write_report
 from eval.splits import make_split
 from recsys.core.catalog import Catalog, load_workspace_catalog
-from recsys.core.workspace import Workspace
 from recsys.core.interactions import IdVocab
+from recsys.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ def run_evaluate(
     if cfg.protocol == "leave_last_out":
         split_kw = {}
 
-    hybrid_ok, why = hybrid_available() if cfg.hybrid else (False, "hybrid disabled")
+    hybrid_ok = cfg.hybrid
     if not hybrid_ok:
-        notes.append(f"hybrid row pending: {why}")
+        notes.append("hybrid row skipped: disabled in the evaluation config")
 
     def hybrid(mod: str | None) -> Baseline:
         return hybrid_baseline(vecs(mod) if mod else None, mod or "ids", cfg.hybrid_overrides)

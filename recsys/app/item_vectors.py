@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from features.store import FeatureStore
-from recsys.core.catalog import load_workspace_catalog
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
@@ -47,8 +46,11 @@ def load_item_vectors(ws: Workspace, run: Run) -> ItemVectors:
             return ItemVectors(ids, vectors, HYBRID, {"path": str(path), "run": run.name})
     if FeatureStore.exists(ws.lancedb_uri):
         store = FeatureStore(ws.lancedb_uri)
-        vocab = IdVocab.from_ids(load_workspace_catalog(ws).items["item_id"])
         for modality, source in STORE_SOURCES:
+            if not store.has("item", modality):
+                continue
+            # every item the table holds (the catalog may have grown or shrunk since)
+            vocab = IdVocab(store.vectors("item", modality)[0])
             found = store.aligned("item", modality, vocab)
             if found is not None and found.present.any():
                 rows = np.flatnonzero(found.present)

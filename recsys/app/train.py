@@ -33,7 +33,7 @@ def _fit_hybrid(ws: Workspace, catalog, update: bool, directory: Path, log, conf
     user_text = load_user_text(ws, lineage)
     previous = Run.latest(ws.artifacts_dir)
     checkpoint = previous.model_dir(HYBRID) if previous else None
-    if update and checkpoint is not None and checkpoint.exists():
+    if update and previous is not None and checkpoint is not None and checkpoint.exists():
         init = HybridRecommender.load(checkpoint)
         if init.model.content.shape[1] != content.shape[1]:
             raise ValueError(

@@ -16,6 +16,14 @@ def save_arrays(directory: Path, manifest: dict[str, Any], **arrays: np.ndarray)
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
 
 
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The JSON manifest next to a model's arrays; FileNotFoundError names the path."""
+    path = Path(directory) / "manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no model manifest at {path}")
+    return json.loads(path.read_text())
+
+
 def load_arrays(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     manifest = json.loads((directory / "manifest.json").read_text())
     with np.load(directory / "arrays.npz", allow_pickle=False) as data:

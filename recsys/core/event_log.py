@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from recsys.core.catalog import Catalog
-from recsys.core.workspace import Workspace
 from recsys.core.schemas import INTERACTIONS_SCHEMA
 from recsys.core.validation import ValidationReport, clean, conform
+from recsys.core.workspace import Workspace
 
 
 def read_events(directory: Path) -> tuple[pl.DataFrame, int]:

@@ -34,24 +34,50 @@ class IdVocab:
         return np.where(hit, pos, -1)
 
 
-def positive_weight() -> pl.Expr:
-    """Implicit-feedback weight of one interaction.
+def like_weights(rating: np.ndarray, watch_fraction: np.ndarray) -> np.ndarray:
+    """Implicit-feedback weight of each interaction; > 0 means "a like". THE positive rule.
 
-    Views and reviews without a rating count 1. A rating scales the weight, and ratings below
-    ``LIKE_THRESHOLD`` get weight 0: a 1-star rating says the user did not like the item, so it
-    must not be learned as a like. Likewise an unrated view abandoned early (watch_fraction below
-    ``ABANDON_FRACTION``) is a sign of dislike, not a positive.
+    Training, evaluation and live events all call this, so an event can never count as a like
+    online and not offline. Views and reviews without a rating count 1. A rating scales the
+    weight, and ratings below ``LIKE_THRESHOLD`` get weight 0: a 1-star rating says the user
+    did not like the item, so it must not be learned as a like. Likewise an unrated view
+    abandoned early (watch_fraction below ``ABANDON_FRACTION``) is a sign of dislike.
+
+    Args:
+        rating: (n,) float, NaN where unrated.
+        watch_fraction: (n,) float, NaN where unknown (counts as watched).
     """
-    rating = pl.col("rating")
-    return (
-        pl.when(rating.is_null() & (pl.col("watch_fraction") < ABANDON_FRACTION))
-        .then(0.0)
-        .when(rating.is_null())
-        .then(1.0)
-        .when(rating >= LIKE_THRESHOLD)
-        .then(rating / 5.0 + 0.5)
-        .otherwise(0.0)
-        .cast(pl.Float32)
+    rating = np.asarray(rating, np.float64)
+    watched = np.asarray(watch_fraction, np.float64)
+    unrated = np.isnan(rating)
+    abandoned = unrated & (watched < ABANDON_FRACTION)  # NaN < x is False: unknown = watched
+    rated_like = ~unrated & (rating >= LIKE_THRESHOLD)
+    weight = np.where(rated_like, np.nan_to_num(rating) / 5.0 + 0.5, 0.0)
+    weight = np.where(unrated & ~abandoned, 1.0, weight)
+    return weight.astype(np.float32)
+
+
+def is_like(rating: float | None, watch_fraction: float | None) -> bool:
+    """One event through ``like_weights`` (what the API applies to each posted event)."""
+    nan = float("nan")
+    one = like_weights(
+        np.asarray([nan if rating is None else rating]),
+        np.asarray([nan if watch_fraction is None else watch_fraction]),
+    )
+    return bool(one[0] > 0)
+
+
+def positive_weight() -> pl.Expr:
+    """``like_weights`` as a polars expression over the ``rating``/``watch_fraction`` columns."""
+    return pl.map_batches(
+        ["rating", "watch_fraction"],
+        lambda cols: pl.Series(
+            like_weights(
+                cols[0].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+                cols[1].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+            )
+        ),
+        return_dtype=pl.Float32,
     )
 
 

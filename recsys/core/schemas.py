@@ -2,7 +2,8 @@
 
 Ids are int64 everywhere: FAISS, LanceDB filters and sparse matrices all want integers, and both
 the synthetic catalog and MovieLens use integer ids. Media paths are stored relative to the
-dataset's media root (see ``recsys.core.catalog``) so a workspace can be moved without rewriting rows.
+dataset's media root (see ``recsys.core.catalog``) so a workspace can be moved
+without rewriting rows.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from recsys.core.schemas import TIMESTAMP
 from recsys.datasets.csvio import read_csv_checked
 from recsys.datasets.raw import RawDataset
-from recsys.core.schemas import TIMESTAMP
 
 RATINGS = "ratings.csv"
 MOVIES = "movies.csv"

@@ -14,11 +14,11 @@ from pathlib import Path
 import polars as pl
 
 from recsys.core.catalog import Catalog
+from recsys.core.validation import DataValidationError, ValidationReport, clean, conform
 from recsys.core.workspace import Workspace
 from recsys.datasets import movielens
 from recsys.datasets.raw import RawDataset
 from recsys.datasets.synthetic import FORMAT as SYNTHETIC_FORMAT
-from recsys.core.validation import DataValidationError, ValidationReport, clean, conform
 
 MANIFEST = "dataset.json"
 SYNTHETIC_TABLES = {

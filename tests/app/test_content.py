@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.core.workspace import Workspace
 from recsys.app.content import load_item_content, load_user_text
+from recsys.core.workspace import Workspace
 
 
 def _write(ws: Workspace, entity: str, modality: str, ids, dim: int) -> np.ndarray:

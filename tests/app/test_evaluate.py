@@ -11,8 +11,8 @@ import pytest
 
 from recsys.app.evaluate import run_evaluate
 from recsys.core.catalog import Catalog
-from recsys.core.workspace import Workspace
 from recsys.core.schemas import ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.workspace import Workspace
 from tests.helpers import headless_chromium
 
 

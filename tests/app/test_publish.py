@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from index.base import load_index
-from recsys.app.publish import publish, run_index
+from recsys.app.publish import run_index
+from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
 from tests.helpers import write_vector_table
 
@@ -18,7 +19,7 @@ def fake_run(ws: Workspace, name: str) -> os.PathLike:
     """What `recsys train` leaves behind, minus the models (indexing does not read them)."""
     run = ws.artifacts_dir / name
     (run / "models").mkdir(parents=True)
-    (ws.artifacts_dir / "LATEST").write_text(name)
+    Run(run).mark_latest()
     return run
 
 
@@ -37,9 +38,9 @@ def test_index_from_item_text_publishes_current(ws, unit_vectors):
     summary = run_index(ws)
 
     assert "faiss-flat over 60 items (dim 16) from item_text" in summary and "run-a" in summary
-    link = ws.current_link
+    link = ws.artifacts_dir / "current"
     assert link.is_symlink() and os.readlink(link) == "run-a"  # relative: workspace can move
-    assert ws.current_run() == run.resolve()
+    assert Run.current(ws.artifacts_dir).path == run.resolve()
     index = load_index(link / "index")
     found, _ = index.search(vectors[:3], k=1)
     np.testing.assert_array_equal(found[:, 0], ids[:3])
@@ -54,7 +55,7 @@ def test_hybrid_item_tower_preferred_and_republish_switches(ws, unit_vectors):
     )
     fake_run(ws, "run-a")
     run_index(ws)
-    assert os.readlink(ws.current_link) == "run-a"
+    assert os.readlink(ws.artifacts_dir / "current") == "run-a"
     run = fake_run(ws, "run-b")
     (run / "models" / "hybrid").mkdir()
     hybrid = unit_vectors(12, 5, seed=3)
@@ -63,8 +64,8 @@ def test_hybrid_item_tower_preferred_and_republish_switches(ws, unit_vectors):
     summary = run_index(ws, kind="faiss-hnsw")
 
     assert "faiss-hnsw over 12 items (dim 5) from hybrid" in summary
-    assert os.readlink(ws.current_link) == "run-b"
-    assert load_index(ws.current_link / "index").kind == "faiss-hnsw"
+    assert os.readlink(ws.artifacts_dir / "current") == "run-b"
+    assert load_index((ws.artifacts_dir / "current") / "index").kind == "faiss-hnsw"
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def run_a(ws):
 def test_no_vectors_tells_user_to_embed(ws, run_a):
     with pytest.raises(FileNotFoundError, match="recsys embed"):
         run_index(ws)
-    assert not ws.current_link.exists()
+    assert not (ws.artifacts_dir / "current").exists()
 
 
 def test_no_run_tells_user_to_train(ws):
@@ -84,9 +85,9 @@ def test_no_run_tells_user_to_train(ws):
 
 
 def test_publish_refuses_to_clobber_a_real_directory(ws, run_a):
-    ws.current_link.mkdir()
+    (ws.artifacts_dir / "current").mkdir()
     with pytest.raises(FileExistsError, match="not a symlink"):
-        publish(ws, run_a)
+        Run(run_a).publish()
 
 
 def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
@@ -110,7 +111,9 @@ def test_reindexing_the_live_run_keeps_mapped_readers_valid(ws, unit_vectors):
     write_vector_table(ws.lancedb_uri, "item_text", np.arange(30, dtype=np.int64), vectors)
     run = fake_run(ws, "run-a")
     run_index(ws)
-    live = load_index(ws.current_link / "index", mmap=True)  # what a server replica holds
+    live = load_index(
+        (ws.artifacts_dir / "current") / "index", mmap=True
+    )  # what a server replica holds
     run_index(ws, kind="faiss-hnsw")  # same run again: files are replaced, not truncated
     np.testing.assert_array_equal(live.search(vectors[:2], k=1)[0][:, 0], [0, 1])
     assert load_index(run / "index").kind == "faiss-hnsw"

@@ -9,9 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from recsys.app.train import run_train
 from recsys.core.catalog import load_workspace_catalog
+from recsys.core.runs import Run
 from recsys.models.hybrid import HybridConfig, HybridRecommender
-from recsys.app.train import latest_run, run_train
 
 FAST = HybridConfig(dim=16, n_layers=1, max_len=16, max_epochs=2, eval_every=10)
 
@@ -23,7 +24,7 @@ def test_train_then_update_writes_runs_and_grows_ids(tiny_workspace):
     ws = tiny_workspace
     lines: list[str] = []
     summary = run_train(ws, log=lines.append, config=FAST)
-    first = latest_run(ws)
+    first = Run.latest(ws.artifacts_dir).path
     assert first is not None and first.name in summary and "NDCG@10" in summary
     for model in ("popularity", "itemknn", "hybrid"):
         assert (first / "models" / model).is_dir()
@@ -52,7 +53,7 @@ def test_train_then_update_writes_runs_and_grows_ids(tiny_workspace):
     catalog.save(ws.data_dir)
 
     summary = run_train(ws, update=True, log=lines.append)
-    second = latest_run(ws)
+    second = Run.latest(ws.artifacts_dir).path
     assert second != first and "update" in summary
     rec = HybridRecommender.load(second / "models" / "hybrid")
     assert rec.lineage["warm_start_from"] == first.name

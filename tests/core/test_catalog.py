@@ -6,8 +6,9 @@ import polars as pl
 import pytest
 
 from recsys.core.catalog import Catalog, CatalogMissingError
-from recsys.core.workspace import Workspace
 from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.settings import Settings
+from recsys.core.workspace import Workspace
 
 
 def _empty_catalog(media_root=None) -> Catalog:
@@ -19,12 +20,16 @@ def _empty_catalog(media_root=None) -> Catalog:
     )
 
 
-def test_workspace_from_env(monkeypatch, tmp_path):
+def test_settings_read_the_environment_once_into_a_workspace(monkeypatch, tmp_path):
     monkeypatch.setenv("RECSYS_WORKSPACE", str(tmp_path / "w"))
-    ws = Workspace.at()
+    monkeypatch.setenv("RECSYS_LANCEDB_URI", "s3://bucket/store")
+    ws = Settings().open_workspace()
     assert ws.root == (tmp_path / "w").resolve()
     assert ws.data_dir == ws.root / "data"
-    assert Workspace.at(tmp_path / "x").root == (tmp_path / "x").resolve()
+    assert ws.lancedb_uri == "s3://bucket/store"
+    monkeypatch.delenv("RECSYS_LANCEDB_URI")
+    assert ws.lancedb_uri == "s3://bucket/store"  # read once: a later change is not seen
+    assert Workspace.at(tmp_path / "x").lancedb_uri == str((tmp_path / "x").resolve() / "lancedb")
 
 
 def test_save_replaces_and_load_round_trips(tmp_path):

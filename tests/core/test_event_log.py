@@ -7,9 +7,9 @@ import json
 import polars as pl
 
 from recsys.core.catalog import Catalog
-from recsys.core.workspace import Workspace
 from recsys.core.event_log import read_events, with_logged_events
 from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.workspace import Workspace
 
 
 def _write_log(ws: Workspace, lines: list[str]) -> None:

@@ -42,3 +42,23 @@ def test_top_k_orders_and_excludes():
     exclude = sp.csr_matrix(np.array([[0, 1, 0, 0]]))
     assert top_k(scores, 2, exclude).tolist() == [[3, 2]]
     assert top_k(scores, 10).shape == (1, 4)
+
+
+def test_one_like_rule_for_frames_and_single_events():
+    """``positives`` (training, eval) and ``is_like`` (live events) are the same function."""
+    import itertools
+
+    import polars as pl
+
+    from recsys.core.interactions import is_like, positives
+    from recsys.core.schemas import INTERACTIONS_SCHEMA
+
+    ratings = [None, 0.5, 3.0, 3.5, 5.0]
+    fractions = [None, 0.0, 0.1, 0.29, 0.3, 1.0]
+    for i, (rating, fraction) in enumerate(itertools.product(ratings, fractions)):
+        row = {k: None for k in INTERACTIONS_SCHEMA}
+        row.update(user_id=1, item_id=i, kind="view", rating=rating, watch_fraction=fraction)
+        frame = pl.DataFrame([row], schema=INTERACTIONS_SCHEMA)
+        assert positives(frame).height == int(is_like(rating, fraction)), (rating, fraction)
+    assert not is_like(None, 0.1) and is_like(None, None) and is_like(None, 0.3)
+    assert not is_like(3.0, 1.0) and is_like(3.5, 0.0)

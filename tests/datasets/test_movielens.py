@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from recsys.datasets.movielens import read_movielens
 from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 from recsys.core.validation import DataValidationError, clean, conform
+from recsys.datasets.movielens import read_movielens
 
 ML_SMALL = Path("/work/shared/data/ml-latest-small")
 

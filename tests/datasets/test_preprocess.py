@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from recsys.core.catalog import Catalog
 from recsys.app.cli import app
+from recsys.core.catalog import Catalog
+from recsys.core.validation import DataValidationError
 from recsys.core.workspace import Workspace
 from recsys.datasets.preprocess import preprocess
 from recsys.datasets.synthetic import SynthConfig, generate
-from recsys.core.validation import DataValidationError
 
 MOVIES = 'movieId,title,genres\n1,Toy Story (1995),Animation|Comedy\n2,"Heat, The (1995)",Crime\n'
 RATINGS = "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,2.0,964982704\n"

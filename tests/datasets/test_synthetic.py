@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 from recsys.datasets.synthetic import SynthConfig, generate
 from recsys.datasets.synthetic.vocab import NEGATIVE_WORDS, POSITIVE_WORDS
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 
 TINY = SynthConfig(items=80, users=60, interactions=2000, seed=0, media=True)
 TABLES = ("items.parquet", "users.parquet", "interactions.parquet")

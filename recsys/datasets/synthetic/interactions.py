@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from recsys.core.schemas import TIMESTAMP
 from recsys.datasets.synthetic.config import SynthConfig
 from recsys.datasets.synthetic.world import DAY_US, World
-from recsys.core.schemas import TIMESTAMP
 
 CANDIDATES = 16  # proposal draws per interaction (half popularity, half uniform)
 CHUNK = 131_072  # draws per vectorised chunk: CHUNK * CANDIDATES * dim floats in flight

@@ -31,6 +31,11 @@ PALETTES: tuple[tuple[tuple[int, int, int], ...], ...] = (
 SHAPES = (1, 2, 0, 0, 3, 1, 4, 5, 2, 4, 0, 3)
 
 
+def _rgb(colour) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in colour)
+    return r, g, b
+
+
 def _sig(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-4.0 * np.asarray(x)))
 
@@ -56,7 +61,7 @@ def render_poster(genre: int, style: np.ndarray, seed: int):
     width, height = POSTER_SIZE
     rng = np.random.default_rng(seed)
     bg_f, accent_f, light_f = style_palette(genre, style)
-    bg, accent, light = (tuple(int(v) for v in c) for c in (bg_f, accent_f, light_f))
+    bg, accent, light = (_rgb(c) for c in (bg_f, accent_f, light_f))
     brightness = 1.3 - 0.8 * float(_sig(style[0]))  # style dim 0 is the dark/bright axis
     top, bottom = _shade(bg, brightness * 1.2), _shade(bg, brightness * 0.6)
     ramp = np.linspace(0.0, 1.0, height)[:, None, None]  # (H, 1, 1)

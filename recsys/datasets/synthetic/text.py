@@ -89,8 +89,8 @@ def items_text(world: World, rng: np.random.Generator) -> pl.DataFrame:
     extra = world.item_extra_genres
     genres = pl.concat_list(
         _gather(genre_names, g),
-        _gather(genre_names + [None], np.where(extra[:, 0] >= 0, extra[:, 0], len(GENRES))),
-        _gather(genre_names + [None], np.where(extra[:, 1] >= 0, extra[:, 1], len(GENRES))),
+        _gather([*genre_names, None], np.where(extra[:, 0] >= 0, extra[:, 0], len(GENRES))),
+        _gather([*genre_names, None], np.where(extra[:, 1] >= 0, extra[:, 1], len(GENRES))),
     ).list.drop_nulls()
     tags = pl.concat_list(
         pl.col("genre"), pl.col("w0").str.to_lowercase(), pl.col("w1")

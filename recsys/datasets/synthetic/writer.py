@@ -12,12 +12,12 @@ import numpy as np
 import polars as pl
 
 from recsys.core.atomic import replace_dir
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TIMESTAMP, USERS_SCHEMA
 from recsys.datasets.synthetic.config import SynthConfig
 from recsys.datasets.synthetic.interactions import sample_interactions
 from recsys.datasets.synthetic.media import break_media, choose_broken, render_media
 from recsys.datasets.synthetic.text import items_text, review_texts
 from recsys.datasets.synthetic.world import GENRES, World, build_world
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TIMESTAMP, USERS_SCHEMA
 
 FORMAT = "recsys-synthetic"
 VERSION = 1
