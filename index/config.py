@@ -15,9 +15,9 @@ class HNSWParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    m: int = Field(32, ge=4, le=256)
-    ef_construction: int = Field(100, ge=8)
-    ef_search: int = Field(64, ge=1)
+    m: int = Field(default=32, ge=4, le=256)
+    ef_construction: int = Field(default=100, ge=8)
+    ef_search: int = Field(default=64, ge=1)
 
 
 class IVFPQParams(BaseModel):
@@ -33,15 +33,17 @@ class IVFPQParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nlist: int | None = Field(None, ge=1)
-    pq_m: int | None = Field(None, ge=1)
-    nbits: int = Field(4, ge=1, le=12)
-    nprobe: int = Field(8, ge=1)
+    nlist: int | None = Field(default=None, ge=1)
+    pq_m: int | None = Field(default=None, ge=1)
+    nbits: int = Field(default=4, ge=1, le=12)
+    nprobe: int = Field(default=8, ge=1)
     # PQ-encode residuals (accurate codes, but one distance table per probed list) or the raw
     # vectors (one table per query); residuals measured more accurate at equal speed
     by_residual: bool = True
-    refine_factor: int = Field(8, ge=1)  # shortlist = refine_factor * k, re-scored exactly
-    train_size: int = Field(200_000, ge=1_000)  # k-means sample cap: training cost is bounded
+    # shortlist = refine_factor * k, re-scored exactly
+    refine_factor: int = Field(default=8, ge=1)
+    # k-means sample cap: training cost is bounded
+    train_size: int = Field(default=200_000, ge=1_000)
 
 
 class IndexConfig(BaseModel):
@@ -51,8 +53,10 @@ class IndexConfig(BaseModel):
 
     kind: IndexKind | None = None
     metric: Metric = "ip"
-    flat_max_items: int = Field(50_000, ge=0)  # exact search stays fast enough below this
-    hnsw_max_items: int = Field(3_000_000, ge=0)  # beyond, HNSW memory and build time hurt
+    # exact search stays fast enough below this
+    flat_max_items: int = Field(default=50_000, ge=0)
+    # beyond, HNSW memory and build time hurt
+    hnsw_max_items: int = Field(default=3_000_000, ge=0)
     hnsw: HNSWParams = Field(default_factory=HNSWParams)
     ivfpq: IVFPQParams = Field(default_factory=IVFPQParams)
 

@@ -15,39 +15,48 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from index.base import FORMAT_VERSION, MANIFEST, Index, SearchResult, read_manifest
 from index.config import IndexConfig
+from index.interface import FORMAT_VERSION, MANIFEST, Index, SearchResult, read_manifest
 
 INDEX_FILE = "index.faiss"
 
 
-def import_faiss():
-    try:
-        import faiss
-    except ImportError as exc:  # pragma: no cover - faiss-cpu is a core dependency
-        raise ImportError("FAISS indexes need `faiss-cpu` (pip install faiss-cpu)") from exc
+def import_faiss() -> Any:
+    """The ``faiss`` module, imported on first use (it is heavy) and typed ``Any``.
+
+    FAISS adds keyword constructors (``SearchParametersIVF(nprobe=...)``) at runtime that its
+    generated SWIG signatures do not show, so a type checker reading them reports false errors.
+    """
+    import faiss
+
     return faiss
 
 
 class FaissIndex(Index):
-    """Base for FAISS-backed kinds; subclasses build the inner index and search params."""
+    """Base for FAISS-backed kinds; subclasses build the inner index and search params.
+
+    FAISS objects are typed ``Any``: the SWIG bindings ship no type information.
+    """
 
     def __init__(self, config: IndexConfig | None = None):
         super().__init__(config)
-        self._index = None  # faiss.IndexIDMap2 once built or loaded
-        self._ids: np.ndarray | None = None  # sorted copy of ids, for membership checks
+        self._index: Any = None  # faiss.IndexIDMap2 once built or loaded
+        self._inner: Any = None  # its wrapped index: SWIG does not keep it alive for us
+        # sorted copy of the ids, for membership checks
+        self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self.build_params: dict[str, Any] = {}  # derived params (nlist, pq_m, ...) as built
 
     # -- subclass hooks ----------------------------------------------------------------------
-    def _make(self, dim: int, n: int):
+    def _make(self, dim: int, n: int) -> Any:
         """Return the inner (un-trained, empty) FAISS index for ``n`` vectors of ``dim``."""
         raise NotImplementedError
 
-    def _train(self, inner, vectors: np.ndarray) -> None:
+    def _train(self, inner: Any, vectors: np.ndarray) -> None:
         """Train the inner index if it needs it (IVF/PQ); flat and HNSW do not."""
 
-    def _params(self, fetch: int):
+    def _params(self, fetch: int) -> Any:
         """FAISS SearchParameters for a search fetching ``fetch`` neighbours (None = default)."""
         return None
 
@@ -90,8 +99,8 @@ class FaissIndex(Index):
         out_scores = np.full((n_queries, k), -np.inf, dtype=np.float32)
         if self.count == 0 or n_queries == 0:
             return out_ids, out_scores
-        longest = max((len(e) for e in excluded), default=0) if excluded else 0
-        fetch = min(self.count, k + longest)  # over-fetch so k survive the filter
+        longest = max((len(e) for e in excluded), default=0)
+        fetch: int = min(self.count, k + longest)  # over-fetch so k survive the filter
         pending = np.arange(n_queries)
         while len(pending):
             dist, found = index.search(queries[pending], fetch, params=self._params(fetch))
@@ -106,7 +115,7 @@ class FaissIndex(Index):
             if fetch == k and keep.all():  # common case: nothing filtered, rows already full
                 out_ids[pending], out_scores[pending] = found, scores
                 break
-            for row in np.flatnonzero(done):
+            for row in np.flatnonzero(done).tolist():
                 cols = np.flatnonzero(keep[row])[:k]
                 out_ids[pending[row], : len(cols)] = found[row, cols]
                 out_scores[pending[row], : len(cols)] = scores[row, cols]
@@ -173,7 +182,7 @@ class FaissIndex(Index):
         self._inner = faiss.downcast_index(self._index.index)
         return self
 
-    def _require(self):
+    def _require(self) -> Any:
         if self._index is None:
             raise RuntimeError(f"{self.kind} index is empty: call build() or load() first")
         return self._index
@@ -184,10 +193,8 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _add_with_progress(index, ids: np.ndarray, vectors: np.ndarray, kind: str) -> None:
+def _add_with_progress(index: Any, ids: np.ndarray, vectors: np.ndarray, kind: str) -> None:
     """Add in chunks so big catalogs show a progress bar (HNSW at 1M takes minutes)."""
-    from tqdm import tqdm
-
     step = 50_000
     with tqdm(total=len(ids), desc=f"{kind} add", unit="item", disable=len(ids) < 200_000) as bar:
         for lo in range(0, len(ids), step):

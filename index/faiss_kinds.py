@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from index.base import register
 from index.faiss_base import FaissIndex, import_faiss
+from index.interface import register
 
 
-def _faiss_metric(metric: str):
+def _faiss_metric(metric: str) -> Any:
     faiss = import_faiss()
     return faiss.METRIC_INNER_PRODUCT if metric == "ip" else faiss.METRIC_L2
 
@@ -20,8 +21,9 @@ class FlatIndex(FaissIndex):
     """Exact brute-force search: the reference every ANN kind is measured against."""
 
     kind = "faiss-flat"
+    exact = True
 
-    def _make(self, dim: int, n: int):
+    def _make(self, dim: int, n: int) -> Any:
         faiss = import_faiss()
         return faiss.IndexFlatIP(dim) if self.metric == "ip" else faiss.IndexFlatL2(dim)
 
@@ -32,7 +34,7 @@ class HNSWIndex(FaissIndex):
 
     kind = "faiss-hnsw"
 
-    def _make(self, dim: int, n: int):
+    def _make(self, dim: int, n: int) -> Any:
         faiss = import_faiss()
         p = self.config.hnsw
         inner = faiss.IndexHNSWFlat(dim, p.m, _faiss_metric(self.metric))
@@ -41,7 +43,7 @@ class HNSWIndex(FaissIndex):
         self.build_params = {"m": p.m, "ef_construction": p.ef_construction}
         return inner
 
-    def _params(self, fetch: int):
+    def _params(self, fetch: int) -> Any:
         faiss = import_faiss()
         # efSearch below the fetch size would cap the result list (and recall) at efSearch
         return faiss.SearchParametersHNSW(efSearch=max(self.config.hnsw.ef_search, fetch))
@@ -57,7 +59,7 @@ class IVFPQIndex(FaissIndex):
 
     kind = "faiss-ivfpq"
 
-    def _make(self, dim: int, n: int):
+    def _make(self, dim: int, n: int) -> Any:
         faiss = import_faiss()
         p = self.config.ivfpq
         train_n = min(n, p.train_size)
@@ -88,7 +90,7 @@ class IVFPQIndex(FaissIndex):
         }
         return faiss.IndexRefineFlat(ivf)
 
-    def _train(self, inner, vectors: np.ndarray) -> None:
+    def _train(self, inner: Any, vectors: np.ndarray) -> None:
         train_n = self.build_params["train_n"]
         if train_n < len(vectors):
             # a fixed seed keeps rebuilds of the same catalog identical
@@ -96,7 +98,7 @@ class IVFPQIndex(FaissIndex):
             vectors = vectors[np.sort(pick)]
         inner.train(vectors)
 
-    def _params(self, fetch: int):
+    def _params(self, fetch: int) -> Any:
         faiss = import_faiss()
         p = self.config.ivfpq
         nlist = self.build_params.get("nlist", p.nprobe)

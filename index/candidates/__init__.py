@@ -1,4 +1,4 @@
-"""Candidate generation: sources (ANN, item-item, popularity) and a quota-based merger."""
+"""Candidate generation: sources (ANN, any scorer, item-item, popularity), a quota merger."""
 
 from index.candidates.base import (
     CANDIDATE_SOURCES,
@@ -10,7 +10,13 @@ from index.candidates.base import (
 )
 from index.candidates.generator import CandidateConfig, CandidateGenerator
 from index.candidates.merge import merge_candidates
-from index.candidates.sources import AnnSource, ItemItemSource, PopularitySource
+from index.candidates.sources import (
+    AnnSource,
+    ItemItemSource,
+    PopularitySource,
+    ScoreFn,
+    ScoreSource,
+)
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -22,6 +28,8 @@ __all__ = [
     "CandidateSource",
     "ItemItemSource",
     "PopularitySource",
+    "ScoreFn",
+    "ScoreSource",
     "SourceResult",
     "merge_candidates",
     "register_source",

@@ -1,4 +1,4 @@
-"""The `CandidateSource` interface, its request/result types and the name -> class registry."""
+"""The `CandidateSource` interface, its request/result types and the kind -> class registry."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+
+from recsys.core.registry import Registry
 
 
 def _ids(values) -> np.ndarray:
@@ -70,20 +72,31 @@ class Candidate:
 
 
 class CandidateSource(ABC):
-    """Proposes up to ``k`` items for a request, best first, never an excluded id."""
+    """Proposes up to ``k`` items for a request, best first, never an excluded id.
 
-    name: ClassVar[str]
+    ``kind`` names the class in the registry; ``name`` names one instance: the quota key and
+    the provenance label on its candidates. It defaults to the kind, but two instances of a
+    kind (say a score source per model: "ease", "tower") need names of their own.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, name: str | None = None):
+        self.name = name or self.kind
 
     @abstractmethod
     def generate(self, request: CandidateRequest, k: int) -> SourceResult: ...
 
 
-CANDIDATE_SOURCES: dict[str, type[CandidateSource]] = {}
+CANDIDATE_SOURCES: Registry[CandidateSource] = Registry(
+    "candidate source",
+    CandidateSource,
+)
 
 
 def register_source(cls: type[CandidateSource]) -> type[CandidateSource]:
-    CANDIDATE_SOURCES[cls.name] = cls
-    return cls
+    """Class decorator: register ``cls`` under its ``kind`` (a second ``kind`` is refused)."""
+    return CANDIDATE_SOURCES.register(cls.kind)(cls)
 
 
 def top_ids(

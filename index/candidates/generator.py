@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,11 +21,18 @@ class CandidateConfig(BaseModel):
 
 
 class CandidateGenerator:
-    """Fans a request out to the sources and merges their proposals."""
+    """Fans a request out to the sources and merges their proposals.
+
+    The caller builds the sources (from a run's index and models, higher up); a source is
+    known by its ``name``, which must have a quota.
+    """
 
     def __init__(self, sources: Sequence[CandidateSource], config: CandidateConfig | None = None):
         self.config = config or CandidateConfig()
         by_name = {s.name: s for s in sources}
+        if len(by_name) < len(sources):
+            names = [s.name for s in sources]
+            raise ValueError(f"two sources share a name in {names}; name them apart")
         unknown = set(by_name) - set(self.config.quotas)
         if unknown:
             raise KeyError(f"sources without a quota: {sorted(unknown)}; add them to quotas")
@@ -41,25 +47,3 @@ class CandidateGenerator:
             results.append(source.generate(request, quota + earlier))
             earlier += quota
         return merge_candidates(results, self.config.quotas)
-
-    @classmethod
-    def from_run(cls, run_dir: Path, config: CandidateConfig | None = None) -> CandidateGenerator:
-        """Sources from a published run: ``index/``, ``models/itemknn``, ``models/popularity``."""
-        from index.base import load_index
-        from index.candidates.sources import AnnSource, ItemItemSource, PopularitySource
-        from recsys.models.itemknn import ItemKNN
-        from recsys.models.popularity import Popularity
-
-        run_dir = Path(run_dir)
-        sources: list[CandidateSource] = []
-        if (run_dir / "index" / "manifest.json").exists():
-            sources.append(AnnSource(load_index(run_dir / "index", mmap=True)))
-        if (run_dir / "models" / "itemknn" / "manifest.json").exists():
-            sources.append(ItemItemSource(ItemKNN.load(run_dir / "models" / "itemknn")))
-        if (run_dir / "models" / "popularity" / "manifest.json").exists():
-            sources.append(PopularitySource(Popularity.load(run_dir / "models" / "popularity")))
-        if not sources:
-            raise FileNotFoundError(
-                f"{run_dir} has no index or models; run `recsys train` and `recsys index`"
-            )
-        return cls(sources, config)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import get_args
 
-import numpy as np
-
 from index.base import create_index
+from index.clean import drop_bad_rows
 from index.config import IndexConfig, IndexKind, choose_kind
 from recsys.app.item_vectors import load_item_vectors
 from recsys.core.runs import Run
@@ -58,24 +57,3 @@ def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None
         f"index: {chosen} over {index.count:,} items (dim {index.dim}) from {found.source} "
         f"in {seconds:.1f}s{note}; published {run.name} as current"
     )
-
-
-def drop_bad_rows(
-    ids: np.ndarray, vectors: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:
-    """Drop rows that would poison the index, keeping the rest and naming what was dropped.
-
-    Non-finite vectors (a failed encoder row) would win or lose every inner product; a repeated
-    id would make results ambiguous (the first row is kept).
-    """
-    ids = np.asarray(ids, dtype=np.int64).ravel()
-    vectors = np.asarray(vectors, dtype=np.float32)  # (N, D)
-    finite = np.isfinite(vectors).all(axis=1)
-    first = np.zeros(len(ids), dtype=bool)
-    first[np.unique(ids, return_index=True)[1]] = True
-    keep = finite & first
-    skipped = {
-        "non_finite": ids[~finite].tolist(),
-        "duplicate": ids[finite & ~first].tolist(),
-    }
-    return ids[keep], vectors[keep], skipped

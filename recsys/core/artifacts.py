@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 def save_arrays(directory: Path, manifest: dict[str, Any], **arrays: np.ndarray) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez(directory / "arrays.npz", **arrays)
+    np.savez(directory / "arrays.npz", allow_pickle=False, **arrays)
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
 
 

@@ -16,7 +16,9 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Name -> implementation class of one interface ``base``."""
 
-    def __init__(self, kind: str, base: type[T]):
+    def __init__(self, kind: str, base: type):
+        # `type`, not `type[T]`: bases are abstract ABCs, which mypy refuses as type[T];
+        # callers name T in the annotation (INDEXES: Registry[Index] = ...)
         self.kind = kind
         self.base = base
         self._items: dict[str, type[T]] = {}

@@ -54,7 +54,7 @@ class Recommender(ABC):
 
 
 # mypy refuses an abstract class where ``type[T]`` is expected; the interface is the point here
-RECOMMENDERS: Registry[Recommender] = Registry("recommender", Recommender)  # type: ignore[type-abstract]
+RECOMMENDERS: Registry[Recommender] = Registry("recommender", Recommender)
 
 
 def register(cls: type[Recommender]) -> type[Recommender]:

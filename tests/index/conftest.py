@@ -1,29 +1,54 @@
-"""Tiny known-answer data for the index tests: clustered unit vectors with sparse ids."""
+"""Known-answer data for the index tests: clustered unit vectors with sparse, unordered ids."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from tests.worlds import clustered_unit_vectors
 
-def clustered_unit_vectors(n: int, dim: int, clusters: int = 8, seed: int = 0) -> np.ndarray:
-    """Gaussian blobs around random centres, L2-normalised (what callers index)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(clusters, dim))
-    x = centres[rng.integers(0, clusters, n)] + 0.3 * rng.normal(size=(n, dim))  # (n, dim)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x.astype(np.float32)
+
+@dataclass(frozen=True)
+class Catalog:
+    """Items to index and queries whose brute-force answer is known.
+
+    ``ids`` (N,) int64 sparse and unordered like real catalog ids; ``vectors`` (N, D) unit
+    rows; ``queries`` (Q, D) unit rows near stored items (a user close to what they liked).
+    """
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    queries: np.ndarray
+
+    def brute_force(self, queries: np.ndarray, k: int, metric: str = "ip") -> np.ndarray:
+        """The exact top-``k`` ids (Q, k) per query: what every kind is measured against."""
+        if metric == "ip":
+            scores = queries @ self.vectors.T
+        else:
+            scores = -((queries[:, None, :] - self.vectors[None]) ** 2).sum(axis=-1)
+        return self.ids[np.argsort(-scores, axis=1, kind="stable")[:, :k]]
+
+
+def make_catalog(n: int, dim: int, clusters: int, n_queries: int) -> Catalog:
+    vectors = clustered_unit_vectors(n, dim, clusters=clusters)
+    ids = (np.random.default_rng(1).permutation(n) * 13 + 1000).astype(np.int64)
+    noise = np.random.default_rng(2).normal(size=(n_queries, dim)) * 0.2 / np.sqrt(dim)
+    queries = vectors[:n_queries] + noise.astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return Catalog(ids, vectors, queries.astype(np.float32))
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """2,000 items, 32-d, 16 clusters: big enough that IVF-PQ splits it into several lists
+    and its 4-bit codes lose some recall (it probes all 7, so the loss is the codes')."""
+    return make_catalog(2000, 32, clusters=16, n_queries=100)
 
 
 @pytest.fixture(scope="session")
 def item_data() -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors): 400 items, 32-d; ids are sparse and unordered like real catalog ids."""
-    vectors = clustered_unit_vectors(400, 32)
-    ids = (np.random.default_rng(1).permutation(400) * 13 + 1000).astype(np.int64)
-    return ids, vectors
-
-
-@pytest.fixture(scope="session")
-def unit_vectors():
-    """The generator itself, for tests that need their own sizes."""
-    return clustered_unit_vectors
+    """(ids, vectors): 400 items, 32-d, for tests that need an index but not a known answer."""
+    small = make_catalog(400, 32, clusters=8, n_queries=1)
+    return small.ids, small.vectors

@@ -1,6 +1,11 @@
-"""Candidate sources and the quota merger, on hand-built models with known answers."""
+"""Candidate sources (the contract over every registered kind), the merger and the generator.
+
+Each source lives in a small world built from plain arrays, where its right answer is known.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -8,37 +13,128 @@ import scipy.sparse as sp
 
 from index.base import create_index
 from index.candidates import (
+    CANDIDATE_SOURCES,
     AnnSource,
     CandidateConfig,
     CandidateGenerator,
     CandidateRequest,
     ItemItemSource,
     PopularitySource,
+    ScoreSource,
     SourceResult,
     merge_candidates,
 )
-from recsys.core.interactions import IdVocab
-from recsys.models.itemknn import ItemKNN
-from recsys.models.popularity import Popularity
+from tests.index.contracts import SourceCase, SourceContract
 
-ITEMS = IdVocab.from_ids([10, 20, 30, 40, 50])
+ITEMS = np.array([10, 20, 30, 40, 50, 60], np.int64)
+
+
+def ann_source() -> AnnSource:
+    """Items on the unit circle at known angles: cosine order from any angle is known."""
+    degrees = np.array([0, 20, 45, 90, 135, 180])
+    rad = np.deg2rad(degrees)
+    vectors = np.stack([np.cos(rad), np.sin(rad)], axis=1).astype(np.float32)  # (6, 2)
+    return AnnSource(create_index("faiss-flat").build(ITEMS, vectors))
+
+
+def itemknn_source() -> ItemItemSource:
+    sim = np.zeros((6, 6), np.float32)
+    sim[0, 1], sim[0, 3] = 0.9, 0.2  # item 10 ~ 20 (strong), 40 (weak)
+    sim[2, 3], sim[2, 5], sim[2, 0] = 0.5, 0.1, 0.3  # item 30 ~ 40, 60 and 10
+    return ItemItemSource(ITEMS, sp.csr_matrix(sim))
+
+
+def popularity_source() -> PopularitySource:
+    return PopularitySource(ITEMS, np.log1p(np.array([5, 1, 9, 0, 3, 2], np.float32)))
+
+
+def next_item_source() -> ScoreSource:
+    """'What comes after what you watched', over ids in a non-sorted order.
+
+    The item right after each history item (in this source's own order) scores its place in
+    the history, so later history counts more; nothing else is proposed.
+    """
+    order = np.array([60, 10, 50, 20, 40, 30], np.int64)
+
+    def next_items(history: np.ndarray) -> np.ndarray:
+        scores = np.full(len(order), -np.inf, np.float32)
+        scores[(history + 1) % len(order)] = np.arange(1, len(history) + 1)
+        return scores
+
+    return ScoreSource("next", order, next_items)
+
+
+# world -> (source, request, every id it should propose best first); a kind may have several
+CASES: dict[str, Callable[[], SourceCase]] = {
+    # cosine to 0 deg: 10 (1.0), 20 (.94), 30 (.71, excluded), 40 (0), 50 (-.71), 60 (-1)
+    "ann": lambda: SourceCase(
+        ann_source(),
+        CandidateRequest(vector=np.array([1.0, 0.0]), exclude=[30]),
+        [10, 20, 40, 50, 60],
+    ),
+    # no vector: the history's mean vector (item 20's, at 20 deg) stands in for the user
+    "ann/history": lambda: SourceCase(
+        ann_source(), CandidateRequest(history=[20], exclude=[20]), [10, 30, 40, 50, 60]
+    ),
+    # rows of 10 and 30 summed: 20 (.9), 40 (.2 + .5), 60 (.1); 10 (.3) is excluded, the
+    # unknown id 999 is ignored and 50 (zero similarity) says nothing, so is not proposed
+    "itemknn": lambda: SourceCase(
+        itemknn_source(), CandidateRequest(history=[10, 30, 999], exclude=[10, 30]), [20, 40, 60]
+    ),
+    # counts 5, 1, 9 (excluded), 0, 3, 2; a zero count is still a candidate
+    "popularity": lambda: SourceCase(
+        popularity_source(), CandidateRequest(exclude=[30]), [10, 50, 60, 20, 40]
+    ),
+    # history 10, 20, 60 sit at positions 1, 3, 0; after them come 50 (score 1), 40 (2), 10 (3)
+    "score": lambda: SourceCase(
+        next_item_source(), CandidateRequest(history=[10, 20, 60, 999]), [10, 40, 50]
+    ),
+}
+
+
+class TestEveryRegisteredSource(SourceContract):
+    @pytest.fixture(params=sorted(CASES))
+    def case(self, request) -> SourceCase:
+        return CASES[request.param]()
+
+
+def test_every_registered_source_has_a_known_answer_case():
+    assert {name.split("/")[0] for name in CASES} == set(CANDIDATE_SOURCES.names())
+
+
+def test_score_source_names_its_results_and_passes_positions():
+    seen = []
+
+    def first_best(history: np.ndarray) -> np.ndarray:
+        seen.append(history)
+        return -np.arange(6.0)
+
+    source = ScoreSource("ease", ITEMS[::-1], first_best)
+    got = source.generate(CandidateRequest(history=[60, 999, 10]), k=2)
+    assert source.name == "ease" and got.source == "ease"
+    assert [p.tolist() for p in seen] == [[0, 5]]  # caller's order, unknown id dropped
+    assert got.ids.tolist() == [60, 50]
+    assert source.generate(CandidateRequest(), k=0).ids.tolist() == []  # k=0: not even scored
+    assert len(seen) == 1
+
+
+def test_sources_refuse_misaligned_arrays():
+    with pytest.raises(ValueError, match="shape"):
+        ScoreSource("bad", ITEMS, lambda pos: np.zeros(3)).generate(CandidateRequest(), k=2)
+    with pytest.raises(ValueError, match="repeat"):
+        ScoreSource("bad", np.array([1, 1, 2]), lambda pos: np.zeros(3))
+    with pytest.raises(ValueError, match="similarity"):
+        ItemItemSource(ITEMS, sp.csr_matrix((5, 5), dtype=np.float32))
+
+
+def test_ann_source_without_vector_or_known_history_proposes_nothing():
+    source = ann_source()
+    assert len(source.generate(CandidateRequest(), k=5)) == 0
+    assert len(source.generate(CandidateRequest(history=[999]), k=5)) == 0
 
 
 def result(source, ids, scores):
     return SourceResult(source, np.asarray(ids, np.int64), np.asarray(scores, np.float32))
-
-
-@pytest.fixture
-def popularity():
-    return Popularity(ITEMS, IdVocab.from_ids([1]), np.array([5, 1, 9, 0, 3], np.float32))
-
-
-@pytest.fixture
-def itemknn():
-    sim = np.zeros((5, 5), np.float32)
-    sim[0, 1], sim[0, 3] = 0.9, 0.2  # item 10 ~ 20 (strong), 40 (weak)
-    sim[2, 3] = 0.5  # item 30 ~ 40
-    return ItemKNN(ITEMS, IdVocab.from_ids([1]), sp.csr_matrix(sim), neighbours=2)
 
 
 def test_merge_dedupes_keeps_best_score_and_all_sources():
@@ -49,9 +145,8 @@ def test_merge_dedupes_keeps_best_score_and_all_sources():
     assert [c.item_id for c in merged] == [1, 2, 3, 4, 5]
     two = merged[1]
     assert two.sources == ["ann", "pop"] and two.source == "ann"
-    assert two.score == pytest.approx(2.0) and two.source_scores == pytest.approx(
-        {"ann": 0.8, "pop": 2.0}
-    )
+    assert two.score == pytest.approx(2.0)
+    assert two.source_scores == pytest.approx({"ann": 0.8, "pop": 2.0})
     assert merged[3].sources == ["pop"]
 
 
@@ -65,40 +160,28 @@ def test_merge_quotas_count_only_new_items():
     assert merged[0].sources == ["a", "b"]
 
 
-def test_popularity_source_excludes(popularity):
-    got = PopularitySource(popularity).generate(CandidateRequest(exclude=[30]), k=3)
-    assert got.ids.tolist() == [10, 50, 20]
-    assert got.scores[0] == pytest.approx(np.log1p(5))
-
-
-def test_itemitem_source_sums_history_rows(itemknn):
-    got = ItemItemSource(itemknn).generate(CandidateRequest(history=[10, 30, 999]), k=10)
-    # 40 co-occurs with both history items (0.2 + 0.5) but 20 is stronger (0.9); the unknown
-    # id 999 is ignored and items with zero similarity (50) are not proposed at all
-    assert got.ids.tolist() == [20, 40]
-    np.testing.assert_allclose(got.scores, [0.9, 0.7], rtol=1e-6)
-
-
-def test_ann_source_uses_vector_or_history_mean(item_data):
-    ids, vectors = item_data
-    source = AnnSource(create_index("faiss-flat").build(ids, vectors))
-    got = source.generate(CandidateRequest(vector=vectors[7], exclude=[ids[7]]), k=5)
-    assert len(got) == 5 and ids[7] not in got.ids
-    from_history = source.generate(CandidateRequest(history=[ids[7]]), k=1)
-    assert from_history.ids.tolist() == [ids[7]]  # mean of one vector is that vector
-    assert len(source.generate(CandidateRequest(), k=5)) == 0  # nothing to go on
-
-
-def test_generator_fills_quotas_and_tracks_sources(popularity, itemknn):
+def test_generator_fills_quotas_and_tracks_sources():
     config = CandidateConfig(quotas={"itemknn": 1, "popularity": 2})
-    gen = CandidateGenerator([PopularitySource(popularity), ItemItemSource(itemknn)], config)
+    gen = CandidateGenerator([popularity_source(), itemknn_source()], config)
     got = gen.generate(CandidateRequest(history=[10], exclude=[10]))
-    # itemknn adds 20; popularity's best non-excluded are 30, 50 (20 it also proposes is free)
+    # itemknn adds 20 (its best); popularity, asked for 3 so its quota fills even if it repeats
+    # 20, proposes 30, 50, 60 and adds the first two; 60 is over its quota
     assert [c.item_id for c in got] == [20, 30, 50]
     assert got[0].source == "itemknn"
     assert {c.item_id: c.sources for c in got}[30] == ["popularity"]
 
 
-def test_generator_requires_a_quota_per_source(popularity):
+def test_generator_keys_quotas_by_instance_name():
+    ease = ScoreSource("ease", ITEMS, lambda pos: np.arange(6.0))  # 60 best
+    tower = ScoreSource("tower", ITEMS, lambda pos: -np.arange(6.0))  # 10 best
+    gen = CandidateGenerator([ease, tower], CandidateConfig(quotas={"tower": 1, "ease": 2}))
+    got = gen.generate(CandidateRequest())
+    assert [(c.item_id, c.source) for c in got] == [(10, "tower"), (60, "ease"), (50, "ease")]
+
+
+def test_generator_refuses_sources_without_quota_or_sharing_a_name():
     with pytest.raises(KeyError, match="quota"):
-        CandidateGenerator([PopularitySource(popularity)], CandidateConfig(quotas={"ann": 5}))
+        CandidateGenerator([popularity_source()], CandidateConfig(quotas={"ann": 5}))
+    twice = [popularity_source(), popularity_source()]
+    with pytest.raises(ValueError, match="share a name"):
+        CandidateGenerator(twice, CandidateConfig(quotas={"popularity": 5}))
