@@ -1,5 +1,6 @@
 # Multimodal recommendation service — run `make help` for the list of targets.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,6 +11,9 @@ PORT ?= 8000
 # pip on some machines is pointed at a local CPU-only torch wheel (find-links) whose build
 # torchvision from the registry cannot import with: always install torch from the registry.
 PIP := PIP_FIND_LINKS= $(BIN)/pip
+# This machine's pip config also lists local package folders, most of which do not exist; pip
+# warns once per missing folder (about 150 lines). They are noise, not errors: drop them.
+QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .DEFAULT_GOAL := help
 .PHONY: help install browser run test test-all bench lint format clean
@@ -18,10 +22,11 @@ help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q torch torchvision
-	$(PIP) install -q -e '.[dev]'
+	@test -x $(BIN)/python || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> pip"; $(PIP) install -q --upgrade pip $(QUIET)
+	@echo "==> torch + torchvision (from the registry)"; $(PIP) install -q torch torchvision $(QUIET)
+	@echo "==> the project and its dev tools"; $(PIP) install -q -e '.[dev]' $(QUIET)
+	@$(BIN)/python -c "import recsys.app.cli, torch, torchvision" || { echo "install failed"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install torch, torchvision and the project (editable, with dev extras)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from recsys.core.settings import offline_hub
 from serving.engine import (
     EncoderPool,
     EncoderUnavailable,
@@ -51,6 +51,7 @@ def create_app(
             lifespan loads ``artifacts/current`` in the background and /ready says when.
         encoders: Shared online encoders (default: created lazily from ``settings``).
     """
+    offline_hub()  # before any encoder can load: weights ship locally, never downloaded
     settings = settings or Settings()
     metrics = Metrics()
     state = ServiceState(settings, metrics, encoders or (engine.encoders if engine else None))
@@ -61,16 +62,17 @@ def create_app(
         if engine is not None:
             state.install(engine)
         else:
-            tasks.append(asyncio.create_task(_initial_load(state)))
+            # /ready reports a failure; the watcher retries once the served run changes
+            tasks.append(asyncio.create_task(asyncio.to_thread(state.reload)))
         tasks.append(asyncio.create_task(state.watch()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(result, Exception):  # CancelledError is not one: a real failure
+                    log.error("background task failed: %r", result)
 
     app = FastAPI(
         title="Multimodal recommendations",
@@ -88,14 +90,6 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
-
-
-async def _initial_load(state: ServiceState) -> None:
-    try:
-        await asyncio.to_thread(state.reload)
-    except Exception as exc:  # /ready reports it; the watcher retries when current changes
-        state._failed_target = state.current_target()
-        log.error("engine load failed: %s", exc)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recsys.core.schemas import LIKE_THRESHOLD
+from recsys.core.interactions import is_like
 
 SESSION_LIMIT = 500  # newest events kept per user in memory
 
@@ -28,10 +28,13 @@ class SessionStore:
         self._seen: dict[int, list[int]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def add(self, user_id: int, item_id: int, kind: str, rating: float | None) -> None:
+    def add(
+        self, user_id: int, item_id: int, rating: float | None, watch_fraction: float | None
+    ) -> None:
+        """Record one accepted event: always seen; liked by the training rule (``is_like``)."""
         with self._lock:
             self._seen[user_id] = (self._seen[user_id] + [item_id])[-SESSION_LIMIT:]
-            if rating is None or rating >= LIKE_THRESHOLD:  # same rule as training positives
+            if is_like(rating, watch_fraction):  # an abandoned unrated view is not a like
                 self._liked[user_id] = (self._liked[user_id] + [item_id])[-SESSION_LIMIT:]
 
     def liked(self, user_id: int) -> list[int]:

@@ -12,33 +12,26 @@ SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def limit_math_threads() -> None:
-    """One math thread per request thread (env for libraries not loaded yet, live for others)."""
+    """One math thread per request thread (env for libraries not loaded yet, live for others).
+
+    Libraries already loaded (numpy's BLAS, FAISS's OpenMP after `recsys demo` built an index)
+    read the environment only at start-up, so their pools are capped live as well.
+    """
+    from threadpoolctl import threadpool_limits
+
     for var in SINGLE_THREADED:
         os.environ.setdefault(var, "1")
-    n = int(os.environ["OMP_NUM_THREADS"])
-    try:
-        import faiss
-
-        faiss.omp_set_num_threads(n)
-    except ImportError:
-        pass
-    try:  # numpy may already be loaded (e.g. by `recsys demo`): cap its BLAS pool too
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-    except ImportError:
-        pass
+    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))  # BLAS and OpenMP pools alike
 
 
 def run_server(ws: Workspace, host: str = "127.0.0.1", port: int = 8000) -> str:
     """Serve API + web page until interrupted (Ctrl-C); settings also read ``RECSYS_*``."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     limit_math_threads()
     import uvicorn
 
     from serving.app import create_app
     from serving.settings import Settings
 
-    app = create_app(Settings(workspace=ws.root))
+    app = create_app(Settings(workspace=ws.root, lancedb_uri=ws.store_uri))
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     return "serve: stopped"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from recsys.core.settings import Settings as CoreSettings
 
 
-class Settings(BaseSettings):
-    """Everything the service needs; one instance per app (tests build their own).
+class Settings(CoreSettings):
+    """What the service needs beyond the workspace and device; one instance per app.
 
     Attributes:
-        workspace: Workspace root holding data/, lancedb/ and artifacts/current.
         api_key: Secret for ``POST /events`` and ``POST /admin/reload``; unset = both refused.
         media_roots: Extra directories media may be served from (the workspace and the
             catalog's media root are always allowed; nothing else ever is).
@@ -22,18 +23,16 @@ class Settings(BaseSettings):
         reload_poll_seconds: How often ``artifacts/current`` is checked for a new target
             (0 disables automatic hot reload; ``POST /admin/reload`` still works).
         text_encoder: Registry name of the text encoder that embedded ``item_text``.
-        device: Torch device for the online encoders (default: CUDA when available).
         demo_users: How many users the web page offers in its dropdown.
     """
 
+    # unknown fields are refused here (a typo in a test or a deployment must not pass silently)
     model_config = SettingsConfigDict(env_prefix="RECSYS_", extra="forbid")
 
-    workspace: Path = Path("workspace")
     api_key: str | None = None
     media_roots: list[Path] = Field(default_factory=list)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     clip_checkpoint: str | None = None
     reload_poll_seconds: float = Field(default=2.0, ge=0)
     text_encoder: str = "minilm"
-    device: str | None = None
     demo_users: int = Field(default=12, ge=1, le=200)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from features.encoders import create_encoder  # the package import registers the built-ins
+
 
 class EncoderUnavailable(RuntimeError):
     """The encoder a request needs is not configured or cannot be loaded (message says why)."""
@@ -47,10 +49,8 @@ class EncoderPool:
         with self._lock:  # one load even when the first requests arrive together
             if name not in self._cache:
                 try:
-                    # the package import registers the built-in encoder names
-                    from features.encoders import create_encoder
-
                     self._cache[name] = create_encoder(name, **config)
+                # ImportError: CLIP's optional extra (open-clip-torch) is not installed
                 except (ImportError, KeyError, TypeError, ValueError, OSError) as exc:
                     raise EncoderUnavailable(f"encoder {name!r} unavailable: {exc}") from exc
             return self._cache[name]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from features.store import ITEM_MODALITIES, table_name
+from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
 from serving.engine.encoders import EncoderPool, EncoderUnavailable
 from serving.engine.explain import explain_batch, explain_similar
 from serving.engine.rerank import mmr
 from serving.engine.snapshot import Snapshot, load_snapshot
-from serving.engine.vectors import MODALITY_TABLES, ModalityVectors
-
-log = logging.getLogger(__name__)
+from serving.engine.vectors import ModalityVectors
 
 HISTORY_WINDOW = 50  # most recent likes that shape the taste vector (bounded cost per request)
 # Blend weights of the candidate scores; each term is on a 0..1-ish scale.
@@ -61,11 +60,11 @@ class RecommendationEngine:
         cls,
         ws: Workspace,
         encoders: EncoderPool,
-        run_dir: Path | None = None,
+        run: Run | None = None,
         previous: RecommendationEngine | None = None,
     ) -> RecommendationEngine:
-        """Load the current run (or ``run_dir``); reuse unchanged parts of ``previous``."""
-        return cls(load_snapshot(ws, run_dir, previous.snap if previous else None), encoders)
+        """Load the served run (or ``run``); reuse unchanged parts of ``previous``."""
+        return cls(load_snapshot(ws, run, previous.snap if previous else None), encoders)
 
     @property
     def model_version(self) -> str:
@@ -115,7 +114,7 @@ class RecommendationEngine:
     def modality(self, name: str) -> ModalityVectors:
         if name in self.snap.modalities:
             return self.snap.modalities[name]
-        table = MODALITY_TABLES.get(name, name)
+        table = table_name("item", name) if name in ITEM_MODALITIES else name
         raise ModalityUnavailableError(
             f"modality {name!r} is not available: the feature store has no {table!r} table "
             f"(run `recsys embed --modalities {name}`)"
@@ -216,18 +215,14 @@ class RecommendationEngine:
         candidates are read out of that; at catalog sizes served here this is one mat-vec.
         """
         hybrid = self.snap.models.hybrid
-        if hybrid is None or getattr(hybrid, "rescorer", None) is None:
+        if hybrid is None or hybrid.rescorer is None:
             return None
-        try:
-            ids = self.snap.items.vocab.ids
-            seq = hybrid.item_vocab.index(ids[recent])
-            dot = (hybrid.item_vectors() @ taste)[None]  # (1, N)
-            blended = hybrid.rescore(dot, [seq[seq >= 0]])[0]
-            pos = hybrid.item_vocab.index(ids[cands])
-            out = np.where(pos >= 0, blended[np.maximum(pos, 0)], blended.min())
-        except Exception as exc:  # fall back to the fixed blend, never fail the request
-            log.warning("hybrid re-scorer failed: %s", exc)
-            return None
+        ids = self.snap.items.vocab.ids
+        seq = hybrid.item_vocab.index(ids[recent])
+        dot = (hybrid.item_vectors() @ taste)[None]  # (1, N)
+        blended = hybrid.rescore(dot, [seq[seq >= 0]])[0]
+        pos = hybrid.item_vocab.index(ids[cands])
+        out = np.where(pos >= 0, blended[np.maximum(pos, 0)], blended.min())
         lo, hi = float(out.min()), float(out.max())
         return ((out - lo) / max(hi - lo, 1e-6)).astype(np.float32)
 
@@ -259,13 +254,10 @@ class RecommendationEngine:
         hybrid = self.snap.models.hybrid
         if hybrid is None:
             return None
-        try:
-            uidx = hybrid.user_vocab.index([user_id if user_id is not None else -1])
-            seq = hybrid.item_vocab.index(self.snap.items.vocab.ids[recent])
-            return np.asarray(hybrid.encode_users(uidx, [seq[seq >= 0]]), np.float32)[0]
-        except Exception as exc:  # fall back to the content taste vector, never fail the request
-            log.warning("hybrid user encoding failed: %s", exc)
-            return None
+        uidx = hybrid.user_vocab.index([user_id if user_id is not None else -1])
+        seq = hybrid.item_vocab.index(self.snap.items.vocab.ids[recent])
+        known = seq[seq >= 0].tolist()  # items the model was trained on
+        return np.asarray(hybrid.encode_users(uidx, [known]), np.float32)[0]
 
     def _embed_query(self, text: str) -> np.ndarray:
         self.modality("text")  # raise the clear error before loading a model for nothing

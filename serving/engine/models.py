@@ -2,74 +2,64 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from recsys.core.interactions import IdVocab
-
-log = logging.getLogger(__name__)
+from recsys.core.runs import Run
+from recsys.models.hybrid import HybridRecommender
+from recsys.models.itemknn import ItemKNN
+from recsys.models.popularity import Popularity
 
 
 @dataclass(frozen=True)
 class RunModels:
     """What the engine scores with; ``hybrid`` is None until the hybrid ranker is trained."""
 
-    run_dir: Path
+    run: Run
     manifest: dict[str, Any]
     popularity: np.ndarray  # (n,) float32 log1p(count), catalog order
     pop_order: np.ndarray  # (n,) item indices, most popular first
     similarity: sp.csr_matrix | None  # (n, n) item-kNN, catalog order
-    hybrid: Any | None  # recsys.models.hybrid.HybridRecommender
+    hybrid: HybridRecommender | None
 
     @property
     def version(self) -> str:
-        return self.manifest.get("run_id") or self.run_dir.name
+        return self.manifest.get("run_id") or self.run.name
 
 
-def load_run_models(run_dir: Path, vocab: IdVocab) -> RunModels:
-    """Load ``run_dir/models/*``; popularity is required, the others are optional."""
-    from recsys.models.itemknn import ItemKNN
-    from recsys.models.popularity import Popularity
+def load_run_models(run: Run, vocab: IdVocab) -> RunModels:
+    """Load the run's models; popularity is required, item-kNN and the hybrid are optional.
 
-    models = run_dir / "models"
-    if not (models / "popularity").exists():
+    Raises:
+        FileNotFoundError: the run has no popularity model (not a finished training run).
+    """
+    if not run.model_dir(Popularity.name).exists():
         raise FileNotFoundError(
-            f"{run_dir} has no models/popularity: run `recsys train` then `recsys index`"
+            f"{run.path} has no {run.model_dir(Popularity.name).relative_to(run.path)}: "
+            "run `recsys train` then `recsys index`"
         )
-    pop = Popularity.load(models / "popularity")
-    counts = _to_catalog(pop.counts, pop.item_vocab, vocab)
-    popularity = np.log1p(counts).astype(np.float32)
+    pop = Popularity.load(run.model_dir(Popularity.name))
+    popularity = np.log1p(_to_catalog(pop.counts, pop.item_vocab, vocab)).astype(np.float32)
     similarity = None
-    if (models / "itemknn").exists():
-        knn = ItemKNN.load(models / "itemknn")
+    if run.model_dir(ItemKNN.name).exists():
+        knn = ItemKNN.load(run.model_dir(ItemKNN.name))
         similarity = _matrix_to_catalog(knn.similarity, knn.item_vocab, vocab)
-    manifest_path = run_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    hybrid = None
+    # a model directory that does not load is a broken run: the reload fails, loudly
+    if run.model_dir(HybridRecommender.name).exists():
+        hybrid = HybridRecommender.load(run.model_dir(HybridRecommender.name))
     return RunModels(
-        run_dir=run_dir,
-        manifest=manifest,
+        run=run,
+        manifest=run.manifest(),
         popularity=popularity,
         pop_order=np.argsort(-popularity, kind="stable"),
         similarity=similarity,
-        hybrid=_load_hybrid(models / "hybrid"),
+        hybrid=hybrid,
     )
-
-
-def _load_hybrid(directory: Path) -> Any | None:
-    if not directory.exists():
-        return None
-    try:
-        from recsys.models.hybrid import HybridRecommender
-    except ImportError as exc:
-        log.warning("models/hybrid exists but the hybrid ranker is not importable: %s", exc)
-        return None
-    return HybridRecommender.load(directory)
 
 
 def _to_catalog(values: np.ndarray, model_vocab: IdVocab, vocab: IdVocab) -> np.ndarray:

@@ -33,7 +33,7 @@ def post_events(
         rows.append(row)
     path = state.events.append(rows) if rows else state.events.path_for(now)
     for row in rows:  # persisted first, then visible: a crash never shows unsaved events
-        state.sessions.add(row["user_id"], row["item_id"], row["kind"], row["rating"])
+        state.sessions.add(row["user_id"], row["item_id"], row["rating"], row["watch_fraction"])
     state.metrics.events.labels(result="accepted").inc(len(rows))
     state.metrics.events.labels(result="rejected").inc(len(rejected))
     return EventsResponse(

@@ -52,7 +52,7 @@ def version(state: StateDep) -> VersionResponse:
         service=service,
         model_version=engine.model_version if engine else None,
         index_version=engine.index_version if engine else None,
-        run_dir=engine.snap.run_dir.name if engine else None,
+        run_dir=engine.snap.run.name if engine else None,
         modalities=sorted(engine.snap.modalities) if engine else [],
     )
 
@@ -61,12 +61,12 @@ def version(state: StateDep) -> VersionResponse:
 async def reload(_: ApiKeyDep, state: StateDep) -> ReloadResponse:
     """Rebuild the engine from artifacts/current now and swap it in (requests keep flowing)."""
     start = time.perf_counter()
-    try:
-        engine = await run_in_threadpool(state.reload)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+    engine = await run_in_threadpool(state.reload)
+    if engine is None:
         raise HTTPException(
-            status.HTTP_409_CONFLICT, f"reload failed, still serving the previous version: {exc}"
-        ) from None
+            status.HTTP_409_CONFLICT,
+            f"reload failed, still serving the previous version: {state.load_error}",
+        )
     return ReloadResponse(
         model_version=engine.model_version,
         index_version=engine.index_version,

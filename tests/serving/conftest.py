@@ -5,15 +5,13 @@ The workspace (tests/serving/workspace.py) pins its own known answers: each user
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from recsys.app.publish import publish
+from recsys.core.runs import Run
+from recsys.core.settings import offline_hub
 from tests.serving.workspace import build_workspace, clone_run
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+offline_hub()  # the encoders below load before any app (which would call it) is created
 
 # ----------------------------------------------------------------------------- fixtures
 API_KEY = "test-secret"
@@ -60,14 +58,14 @@ def switch_run(serving_ws):
     """``switch_run(name, broken=False)`` publishes a copy of run-a (or an empty, broken run);
     run-a is current again after the test."""
 
-    def switch(name: str, broken: bool = False) -> Path:
-        run = serving_ws.artifacts_dir / name
+    def switch(name: str, broken: bool = False) -> Run:
+        run = Run(serving_ws.artifacts_dir / name)
         if broken:  # a run without models: loading it must fail
-            run.mkdir(parents=True, exist_ok=True)
-        elif not run.exists():
+            run.path.mkdir(parents=True, exist_ok=True)
+        elif not run.path.exists():
             clone_run(serving_ws, "run-a", name)
-        publish(serving_ws, run)
+        run.publish()
         return run
 
     yield switch
-    publish(serving_ws, serving_ws.artifacts_dir / "run-a")
+    Run(serving_ws.artifacts_dir / "run-a").publish()

@@ -17,7 +17,7 @@ def test_published_index_is_used_and_agrees_with_in_memory(
     text = engine.snap.modalities["text"]
     ids = engine.snap.items.vocab.ids[text.present]
     create_index("faiss-flat").build(ids, text.matrix[text.present]).save(
-        run / "index", lineage={"source": "item_text"}
+        run.index_dir, lineage={"source": "item_text"}
     )
     published = RecommendationEngine.load(serving_ws, encoders, previous=engine)
     assert published.index_version == "faiss-flat@run-indexed"

@@ -122,3 +122,15 @@ def test_broken_run_keeps_the_old_snapshot_serving(switch_run, polling_client):
     assert r.status_code == 200 and r.json()["model_version"] == "run-a"
     assert c.get("/ready").status_code == 200
     assert 'result="error"' in c.get("/metrics").text
+
+
+def test_abandoned_view_is_seen_but_not_a_like(client, settings):
+    auth = {"X-API-Key": settings.api_key}
+    user = 5001  # not in the catalog: only its events can warm it up
+    r = client.post(
+        "/events", json={"events": [_event(user, 120, watch_fraction=0.1)]}, headers=auth
+    )
+    assert r.json()["accepted"] == 1
+    body = client.get(f"/users/{user}/recommendations", params={"k": 40}).json()
+    assert body["cold_start"] is True  # abandoned early: no taste to build on
+    assert 120 not in {it["item_id"] for it in body["items"]}  # but seen, so not suggested

@@ -19,13 +19,18 @@ def test_ready_is_503_until_loaded_then_200(settings):
     from serving.app import create_app
 
     app = create_app(settings)  # no engine given: the lifespan loads it in the background
+    lock = app.state.service._reload_lock
+    lock.acquire()  # the background load waits for it: the first requests find no engine yet
     with TestClient(app) as c:
         first = c.get("/ready")
+        no_engine = c.get("/users/1/recommendations")
+        lock.release()
+        assert first.status_code == 503 and first.json() == {"status": "loading", "error": None}
+        assert no_engine.status_code == 503 and "not loaded yet" in no_engine.json()["detail"]
         deadline = time.time() + 60
         while c.get("/ready").status_code != 200 and time.time() < deadline:
             time.sleep(0.2)
         assert c.get("/ready").status_code == 200
-        assert first.status_code in (200, 503)
         assert c.get("/users/1/recommendations").status_code == 200
 
 

@@ -10,6 +10,7 @@ def test_engine_serves_the_published_pipeline_run(tiny_workspace):
     from features.jobs.embed import run_embed
     from recsys.app.publish import run_index
     from recsys.app.train import run_train
+    from recsys.core.runs import Run
     from serving.engine import EncoderPool, RecommendationEngine
 
     ws = tiny_workspace
@@ -17,8 +18,9 @@ def test_engine_serves_the_published_pipeline_run(tiny_workspace):
     run_train(ws, update=False)
     run_index(ws, kind=None)
     engine = RecommendationEngine.load(ws, EncoderPool(device="cpu"))
-    assert engine.model_version == ws.current_run().name
-    assert engine.index_version.endswith(ws.current_run().name)
+    current = Run.current(ws.artifacts_dir)
+    assert current is not None and engine.model_version == current.name
+    assert engine.index_version.endswith(current.name)
     assert {"text", "image"} <= set(engine.snap.modalities)
     user, _ = engine.demo_users(1)[0]
     recs = engine.recommend(user_id=user, k=5)

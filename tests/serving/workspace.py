@@ -7,7 +7,6 @@ Also used by `recsys chat` tests (tests/recsys/test_chat.py).
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from recsys.app.publish import publish
 from recsys.core.catalog import Catalog
-from recsys.core.workspace import Workspace
 from recsys.core.interactions import IdVocab
+from recsys.core.runs import Run
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.workspace import Workspace
 from recsys.models.itemknn import ItemKNN
 from recsys.models.popularity import Popularity
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 from tests.helpers import write_vector_table
 
 GENRES = {
@@ -104,11 +103,11 @@ def build_workspace(root: Path, encode_text) -> Workspace:
     catalog.save(ws.data_dir)
     _write_vectors(ws, items, encode_text)
     vocab = IdVocab.from_ids(items["item_id"])
-    run = ws.artifacts_dir / "run-a"
-    Popularity.fit(interactions, vocab).save(run / "models" / "popularity")
-    ItemKNN.fit(interactions, vocab, neighbours=20).save(run / "models" / "itemknn")
-    (run / "manifest.json").write_text(json.dumps({"run_id": "run-a"}))
-    publish(ws, run)
+    run = Run(ws.artifacts_dir / "run-a")  # named, not Run.create: tests assert versions
+    Popularity.fit(interactions, vocab).save(run.model_dir(Popularity.name))
+    ItemKNN.fit(interactions, vocab, neighbours=20).save(run.model_dir(ItemKNN.name))
+    run.write_manifest({"run_id": "run-a"})
+    run.publish()
     return ws
 
 
@@ -131,9 +130,9 @@ def _write_vectors(ws: Workspace, items: pl.DataFrame, encode_text) -> None:
         write_vector_table(ws.lancedb_uri, name, items["item_id"].to_numpy(), vecs)
 
 
-def clone_run(ws: Workspace, source: str, name: str) -> Path:
+def clone_run(ws: Workspace, source: str, name: str) -> Run:
     """A copy of a run under a new name (a "retrained" version for hot-reload tests)."""
-    dst = ws.artifacts_dir / name
-    shutil.copytree(ws.artifacts_dir / source, dst)
-    (dst / "manifest.json").write_text(json.dumps({"run_id": name}))
+    dst = Run(ws.artifacts_dir / name)
+    shutil.copytree(ws.artifacts_dir / source, dst.path)
+    dst.write_manifest({"run_id": name})
     return dst

@@ -1,0 +1,65 @@
+"""The vector spaces taste vectors live in: the hybrid's item tower or content vectors, and
+the run's published FAISS index over whichever of them it indexed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from index import load_index, read_manifest
+from recsys.core.interactions import IdVocab
+from recsys.core.runs import Run
+from recsys.models.hybrid import HybridRecommender
+from serving.engine.vectors import IndexSearch, ModalityVectors, in_memory_search
+
+log = logging.getLogger(__name__)
+
+
+def hybrid_space(hybrid: HybridRecommender | None, vocab: IdVocab) -> ModalityVectors | None:
+    """Item vectors of the hybrid ranker in catalog order, searchable (None without a hybrid)."""
+    if hybrid is None:
+        return None
+    vecs = np.asarray(hybrid.item_vectors(), np.float32)  # (n_model, d)
+    pos = vocab.index(hybrid.item_vocab.ids)
+    matrix = np.zeros((len(vocab), vecs.shape[1]), np.float32)
+    matrix[pos[pos >= 0]] = vecs[pos >= 0]
+    present = np.zeros(len(vocab), bool)
+    present[pos[pos >= 0]] = True
+    ann = in_memory_search(matrix, present, vocab)
+    return ModalityVectors(hybrid.name, hybrid.name, matrix, present, ann, 0.0, 1.0)
+
+
+def with_published_index(
+    run: Run, space: ModalityVectors | None, vocab: IdVocab
+) -> ModalityVectors | None:
+    """Search ``space`` with the run's published FAISS index when it indexes that space.
+
+    Raises:
+        FileNotFoundError, KeyError, ValueError: the published index cannot be loaded; a
+            broken run must fail the reload rather than be served without its index.
+    """
+    if space is None or not run.index_dir.exists():
+        return space
+    manifest = read_manifest(run.index_dir)
+    # `recsys index` names its source by modality ("fused", "hybrid") or table ("item_text")
+    source = manifest.get("lineage", {}).get("source")
+    if source not in (space.name, space.table) or manifest.get("dim") != space.matrix.shape[1]:
+        log.warning(
+            "published index (%s) does not cover the %s space; using an in-memory index",
+            source,
+            space.name,
+        )
+        return space
+    index = load_index(run.index_dir, mmap=True)
+    return replace(space, ann=IndexSearch(index, vocab, published=True))
+
+
+def index_version(run: Run, space: ModalityVectors | None) -> str:
+    """``<kind>@<run>`` for the published index, ``<space>-<kind>@<run>`` for an in-memory one."""
+    if space is None:
+        return "none"
+    if space.ann.published:
+        return f"{space.ann.kind}@{run.name}"
+    return f"{space.name}-{space.ann.kind}@{run.name}"
