@@ -16,12 +16,17 @@ import numpy as np
 import polars as pl
 
 from eval.vectors import load_modalities
+from features.fusion import FusionConfig, create_fusion
+from features.jobs.config import EmbedConfig
 from recsys.core.interactions import IdVocab
+from recsys.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 
 CONTENT = ("text", "image", "video")  # from the item itself: store vectors used as they are
+# Read from the store only to say they are refused (see the module docstring).
+DERIVED = ("ratings", "fused")
 
 
 class ItemContent:
@@ -35,7 +40,7 @@ class ItemContent:
         self,
         static: dict[str, np.ndarray],
         item_vocab: IdVocab,
-        fusion_config=None,
+        fusion_config: FusionConfig | None = None,
         notes: list[str] | None = None,
         ratings: bool = True,
     ):
@@ -43,10 +48,10 @@ class ItemContent:
         self.static = {m: v for m, v in static.items() if m in CONTENT}
         self.fusion_config = fusion_config
         # ratings/fused are recomputed here, so "no such table" notes about them would mislead
-        derived = ("modality 'ratings'", "modality 'fused'")
+        derived = tuple(f"modality {m!r}" for m in DERIVED)
         self.notes = [n for n in notes or [] if not n.startswith(derived)]
-        self.ratings = ratings and _ratings_available(self.notes)
-        if "ratings" in static or "fused" in static:
+        self.ratings = ratings
+        if any(m in static for m in DERIVED):
             self.notes.append(
                 "store tables item_ratings/item_fused were fitted on all "
                 "interactions (test included): not used; ratings vectors are "
@@ -55,8 +60,10 @@ class ItemContent:
         self._cache: dict[tuple, np.ndarray] = {}
 
     @classmethod
-    def from_store(cls, uri: str, item_vocab: IdVocab, fusion_config=None) -> ItemContent:
-        static, notes = load_modalities(uri, item_vocab)
+    def from_store(
+        cls, uri: str, item_vocab: IdVocab, fusion_config: FusionConfig | None = None
+    ) -> ItemContent:
+        static, notes = load_modalities(uri, item_vocab, (*CONTENT, *DERIVED))
         return cls(static, item_vocab, fusion_config, notes)
 
     @property
@@ -112,8 +119,6 @@ class ItemContent:
         return vectors
 
     def _fuse(self, modalities: list[str], frame: pl.DataFrame) -> np.ndarray:
-        from features.fusion import FusionConfig, create_fusion
-
         config = self.fusion_config or FusionConfig()
         # every requested modality takes part even if the config gives it weight 0
         weights = {m: config.weights.get(m, 0.0) or 1.0 for m in modalities}
@@ -123,21 +128,10 @@ class ItemContent:
         return np.asarray(create_fusion(config).fuse(parts, masks), np.float32)  # (N, D)
 
 
-def _ratings_available(notes: list[str]) -> bool:
-    try:
-        from features.encoders.ratings import RatingsFeatures  # noqa: F401
-    except ImportError as e:
-        notes.append(f"ratings modality skipped: {e}")
-        return False
-    return True
-
-
-def workspace_fusion_config(ws):
+def workspace_fusion_config(ws: Workspace) -> FusionConfig | None:
     """The fusion config `recsys embed` used for this workspace (None = library default)."""
     try:
-        from features.jobs.config import EmbedConfig
-
         return EmbedConfig.load(ws).fusion
-    except Exception as e:  # an unreadable embed.json must not stop the evaluation
+    except (ValueError, OSError) as e:  # an unreadable embed.json must not stop the evaluation
         log.warning("using the default fusion config: %s", e)
         return None

@@ -1,73 +1,36 @@
-"""Item vectors per modality from the LanceDB feature store, aligned to a catalog vocabulary.
+"""Item vectors per modality from the feature store, aligned to a catalog vocabulary.
 
-Tables are read with ``FeatureStore.vectors`` (newest encoder version, newest row per id).
+Every table is read with ``FeatureStore.aligned`` (newest encoder version, newest row per id):
+evaluation sees the rows that training, indexing and serving see.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
+from features.store import ITEM_MODALITIES, FeatureStore, table_name
 from recsys.core.interactions import IdVocab
 
-MODALITY_TABLES: dict[str, str] = {
-    "text": "item_text",
-    "image": "item_image",
-    "video": "item_video",
-    "ratings": "item_ratings",
-    "fused": "item_fused",
-}
 
-
-def available_tables(uri: str) -> list[str]:
-    """Table names in the store at ``uri`` (empty when the store does not exist yet)."""
-    import lancedb  # heavy: lazy
-
-    if "://" not in uri and not Path(uri).exists():
-        return []  # connecting would create an empty store directory as a side effect
-    try:
-        return list(lancedb.connect(uri).list_tables().tables)
-    except (FileNotFoundError, ValueError, OSError):
-        return []
-
-
-def load_table_vectors(
-    uri: str, modality: str, item_vocab: IdVocab
-) -> tuple[np.ndarray, np.ndarray]:
-    """(n_items, d) float32 vectors in vocab order and a (n_items,) bool mask of items present.
-
-    Rows for ids outside the catalog are ignored; catalog items without a row get zeros.
-    """
-    from features.store import FeatureStore  # lancedb: heavy, lazy
-
-    ids, vectors = FeatureStore(uri).vectors("item", modality)  # newest row per id
-    if len(ids) == 0:
-        return np.zeros((len(item_vocab), 1), np.float32), np.zeros(len(item_vocab), bool)
-    idx = item_vocab.index(ids)
-    keep = idx >= 0
-    out = np.zeros((len(item_vocab), vectors.shape[1]), np.float32)
-    out[idx[keep]] = vectors[keep]
-    present = np.zeros(len(item_vocab), bool)
-    present[idx[keep]] = True
-    return out, present
-
-
-def load_modalities(uri: str, item_vocab: IdVocab) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Vectors of every modality table that exists, plus notes on the ones skipped."""
-    tables = set(available_tables(uri))
-    found, notes = {}, []
-    for modality, table in MODALITY_TABLES.items():
-        if table not in tables:
+def load_modalities(
+    uri: str, item_vocab: IdVocab, modalities: Sequence[str] = ITEM_MODALITIES
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """(n_items, d) float32 vectors in vocab order of every modality whose table exists and
+    holds catalog items (zeros for items without a row), plus notes on the ones skipped."""
+    if not FeatureStore.exists(uri):  # opening it would create an empty store directory
+        return {}, [f"modality {m!r} skipped: no feature store at {uri}" for m in modalities]
+    store = FeatureStore(uri)
+    found: dict[str, np.ndarray] = {}
+    notes: list[str] = []
+    for modality in modalities:
+        table = table_name("item", modality)
+        aligned = store.aligned("item", modality, item_vocab)
+        if aligned is None:
             notes.append(f"modality {modality!r} skipped: no table {table!r} in {uri}")
-            continue
-        try:
-            vectors, present = load_table_vectors(uri, modality, item_vocab)
-        except (KeyError, ValueError, OSError) as e:
-            notes.append(f"modality {modality!r} skipped: {type(e).__name__}: {e}")
-            continue
-        if not present.any():
+        elif not aligned.present.any():
             notes.append(f"modality {modality!r} skipped: table {table!r} has no catalog items")
-            continue
-        found[modality] = vectors
+        else:
+            found[modality] = aligned.matrix
     return found, notes

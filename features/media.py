@@ -130,10 +130,8 @@ def open_video(
     size = resolved.stat().st_size
     if size > max_bytes:
         raise EncodeError(f"{path} is {size} bytes > limit {max_bytes}", "file_too_large")
-    try:
-        import av
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise ImportError("video decoding needs PyAV: pip install av") from exc
+    import av  # heavy: only when a trailer is opened
+
     try:
         container = av.open(str(resolved), mode="r")
     except (av.error.FFmpegError, OSError, ValueError) as exc:

@@ -48,9 +48,10 @@ def write_vector_table(uri: str, name: str, ids, vectors) -> None:
     Stands in for `recsys embed` where a test pins its own vectors; readers must accept tables
     without the feature store's lineage columns.
     """
-    import lancedb
     import numpy as np
     import pyarrow as pa
+
+    from features.store import FeatureStore
 
     vectors = np.asarray(vectors, np.float32)  # (n, d)
     table = pa.table(
@@ -61,4 +62,4 @@ def write_vector_table(uri: str, name: str, ids, vectors) -> None:
             ),
         }
     )
-    lancedb.connect(uri).create_table(name, data=table, mode="overwrite")
+    FeatureStore(uri).db.create_table(name, data=table, mode="overwrite")

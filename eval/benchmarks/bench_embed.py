@@ -42,14 +42,14 @@ def _raw_seconds(encoder, inputs: list, batch_size: int) -> float:
 
 
 def bench_modality(ws, modality: str, cfg: EmbedConfig, repeats: int) -> str:
-    from features.jobs.embed import _encoder_factory
     from features.jobs.engines import LocalEngine
     from features.jobs.inputs import build_inputs
+    from features.jobs.pool import encoder_factory
     from features.jobs.runner import encode_modality
     from recsys.core.catalog import load_workspace_catalog
 
     catalog = load_workspace_catalog(ws)
-    factory = _encoder_factory(modality, cfg, catalog)
+    factory = encoder_factory(modality, cfg, catalog)
     try:
         encoder = factory()
         encoder.encode_batch(build_inputs(catalog, modality, cfg).inputs[:4])  # load + warm up

@@ -35,9 +35,9 @@ GOAL_NDCG_GAP, GOAL_TIME_RATIO = 0.01, 0.25
 
 def demo_data(workspace: Path | None) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, str]:
     """(interactions, item_ids, content, content source) of the demo catalog."""
+    from recsys.app.content import load_item_content
     from recsys.core.catalog import load_workspace_catalog
     from recsys.core.workspace import Workspace
-    from recsys.app.content import load_item_content
 
     if workspace is None:
         from recsys.datasets.preprocess import preprocess
@@ -60,8 +60,8 @@ def demo_data(workspace: Path | None) -> tuple[pl.DataFrame, np.ndarray, np.ndar
 def movielens_data(src: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, str] | None:
     if not (src / "ratings.csv").exists():
         return None
-    from recsys.datasets.movielens import read_movielens
     from recsys.core.validation import conform
+    from recsys.datasets.movielens import read_movielens
 
     raw = read_movielens(src)
     inter = conform(raw.interactions, "interactions", "ratings.csv")

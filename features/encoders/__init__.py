@@ -1,48 +1,32 @@
 """Encoders behind one ABC; ``create_encoder(name, **config)`` picks one by registry name.
 
-Importing this package registers the built-ins by name only ("module:Class" strings): modules and
-their heavy dependencies (torch, transformers, av) load on first use.
+Importing this package imports the built-in encoder modules, each of which registers its
+classes in ``ENCODERS`` (a ``recsys.core.registry.Registry``); their heavy dependencies (torch,
+transformers, av) and weights load on first use.
 
 Registered: ``minilm`` (text), ``clip`` / ``clip-text`` (CLIP image / text towers, need
 ``checkpoint=``), ``efficientnet-lite0`` (image, default), ``video`` (trailers). The ratings
-features are fitted, not per-input: see ``features.encoders.ratings.RatingsFeatures``
-(``FITTED_FEATURES["ratings"]``).
+features are fitted, not per-input: see ``features.encoders.ratings.RatingsFeatures``. The
+default encoder per job modality is ``features.jobs.config.EncodersConfig``.
 """
 
+from features.encoders import clip, image, text, video  # noqa: F401  (register the built-ins)
 from features.encoders.base import (
     ENCODERS,
     EncodeError,
     Encoder,
     EncodeResult,
     create_encoder,
+    encoder_parameters,
     l2_normalize,
-    register_encoder,
 )
 
-register_encoder("minilm", "features.encoders.text:SentenceTransformerEncoder")
-register_encoder("efficientnet-lite0", "features.encoders.image:EfficientNetLite0Encoder")
-register_encoder("clip", "features.encoders.clip:ClipImageEncoder")
-register_encoder("clip-text", "features.encoders.clip:ClipTextEncoder")
-register_encoder("video", "features.encoders.video:VideoEncoder")
-
-FITTED_FEATURES: dict[str, str] = {"ratings": "features.encoders.ratings:RatingsFeatures"}
-"""Name -> "module:Class" of fitted feature builders (``.fit(...)`` instead of ``encode``)."""
-
-DEFAULT_ENCODERS: dict[str, str] = {
-    "text": "minilm",
-    "image": "efficientnet-lite0",
-    "video": "video",
-}
-"""Default registry name per modality."""
-
 __all__ = [
-    "DEFAULT_ENCODERS",
     "ENCODERS",
-    "FITTED_FEATURES",
     "EncodeError",
     "EncodeResult",
     "Encoder",
     "create_encoder",
+    "encoder_parameters",
     "l2_normalize",
-    "register_encoder",
 ]

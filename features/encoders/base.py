@@ -6,7 +6,6 @@ stored with every vector (lineage), and picks its device through ``recsys.core.d
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+from recsys.core.registry import Registry
 
 
 class EncodeError(ValueError):
@@ -100,25 +101,16 @@ class EncodeResult:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-ENCODERS: dict[str, str] = {}
-"""Registry name -> "module:Class", so that heavy modules are imported only when chosen."""
-
-
-def register_encoder(name: str, target: str) -> None:
-    ENCODERS[name] = target
-
-
-def encoder_class(name: str) -> type[Encoder]:
-    if name not in ENCODERS:
-        raise KeyError(f"unknown encoder {name!r}; known: {sorted(ENCODERS)}")
-    module_name, class_name = ENCODERS[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
+"""Registry name -> ``Encoder`` class. Each built-in registers where it is defined; importing
+``features.encoders`` imports them all (cheap: torch, transformers and the weights load on
+first use)."""
 
 
 def encoder_parameters(name: str) -> set[str]:
     """Keyword names the registered encoder's constructor takes (base classes' included)."""
     names: set[str] = set()
-    for klass in encoder_class(name).__mro__:
+    for klass in ENCODERS.get(name).__mro__:
         init = klass.__dict__.get("__init__")
         if init is not None:
             names |= set(inspect.signature(init).parameters) - {"self", "kwargs", "args"}
@@ -126,7 +118,8 @@ def encoder_parameters(name: str) -> set[str]:
 
 
 def create_encoder(name: str, **config: Any) -> Encoder:
-    return encoder_class(name)(**config)
+    """An instance of the encoder registered as ``name``; KeyError lists the known names."""
+    return ENCODERS.get(name)(**config)
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

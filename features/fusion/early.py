@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from features.encoders.base import l2_normalize
-from features.fusion.base import Fusion, orthogonal_projection, register_fusion
+from features.fusion.base import FUSIONS, Fusion, orthogonal_projection
 
 
-@register_fusion
+@FUSIONS.register("early")
 class EarlyFusion(Fusion):
     name = "early"
 

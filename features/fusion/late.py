@@ -10,10 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from features.fusion.base import Fusion, register_fusion
+from features.fusion.base import FUSIONS, Fusion
 
 
-@register_fusion
+@FUSIONS.register("late")
 class LateFusion(Fusion):
     name = "late"
 

@@ -41,10 +41,10 @@ class EmbedConfig(BaseModel):
 
     encoders: EncodersConfig = Field(default_factory=EncodersConfig)
     encoder_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    batch_size: int = Field(64, gt=0)
-    chunk_size: int = Field(512, gt=0)  # rows per commit: the most a kill -9 can lose
-    history_items: int = Field(20, gt=0)
-    max_reviews: int = Field(20, gt=0)
+    batch_size: int = Field(default=64, gt=0)
+    chunk_size: int = Field(default=512, gt=0)  # rows per commit: the most a kill -9 can lose
+    history_items: int = Field(default=20, gt=0)
+    max_reviews: int = Field(default=20, gt=0)
     fusion: FusionConfig = Field(default_factory=FusionConfig)
     fuse: bool = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -13,14 +14,12 @@ from features.jobs.config import JOB_MODALITIES, EmbedConfig, normalise_modaliti
 from features.jobs.engines import create_engine
 from features.jobs.fuse import fuse_items
 from features.jobs.inputs import build_inputs
-from features.jobs.pool import EncoderPool, encoder_factory
+from features.jobs.pool import EncoderPool
 from features.jobs.ratings import embed_ratings
 from features.jobs.runner import ModalityResult, encode_modality
 from features.store import FeatureStore, table_name
 from recsys.core.catalog import load_workspace_catalog
 from recsys.core.workspace import Workspace
-
-_encoder_factory = encoder_factory  # old name, kept for callers
 
 
 def new_job_id() -> str:
@@ -65,7 +64,7 @@ def run_embed(
         try:
             encoder = pool.get(modality)
             encoder.version  # noqa: B018  (some encoders only fail when their weights load)
-        except (KeyError, ImportError, FileNotFoundError, OSError) as exc:
+        except (KeyError, FileNotFoundError, OSError) as exc:  # unknown name, missing weights
             name = table_name(entity, table_modality)
             results.append(ModalityResult(name, unavailable=f"{type(exc).__name__}: {exc}"))
             continue
@@ -85,7 +84,7 @@ def run_embed(
     if cfg.fuse:
         item_ids = [int(i) for i in catalog.items["item_id"].to_list()]
         results.append(fuse_items(store, item_ids, cfg.fusion, job_id))
-    summary = {r.table: r.to_dict() for r in results}
+    summary: dict[str, Any] = {r.table: r.to_dict() for r in results}
     summary["engine"] = engine
     store.log_job(job_id, "embed", "done", started, summary)
     if progress:

@@ -12,8 +12,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from features.encoders import create_encoder
-from features.encoders.base import Encoder, encoder_class, encoder_parameters
+from features.encoders import ENCODERS, Encoder, create_encoder, encoder_parameters
 from features.jobs.config import EmbedConfig
 from recsys.core.catalog import Catalog
 
@@ -82,7 +81,7 @@ class EncoderPool:
         if frame_cfg.get("weights") != self.cfg.encoder_options.get("image", {}).get("weights"):
             return options  # different weights: a second model is the right thing
         image = self.get("image")
-        if not isinstance(image, encoder_class(frame_name)):
+        if not isinstance(image, ENCODERS.get(frame_name)):
             return options  # a caller-given image encoder of another kind (a test double)
         frame_cfg["share_model_of"] = image
         return {**options, "frame_encoder_config": frame_cfg}

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from features.encoders.ratings import RatingsFeatures
 from features.jobs.runner import ModalityResult
 from features.store import FeatureStore
 from recsys.core.catalog import Catalog
@@ -24,7 +25,7 @@ class RatingsOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    factors: int = Field(32, gt=0)
+    factors: int = Field(default=32, gt=0)
     seed: int = 0
     method: Literal["svd", "als"] = "svd"
 
@@ -64,12 +65,6 @@ def embed_ratings(
     start = time.perf_counter()
     fit_options = ratings_options(options).model_dump()
     results = [ModalityResult("item_ratings"), ModalityResult("user_ratings")]
-    try:
-        from features.encoders.ratings import RatingsFeatures
-    except ImportError as exc:
-        for r in results:
-            r.unavailable = f"features.encoders.ratings: {exc}"
-        return results
     item_ids = [int(i) for i in catalog.items["item_id"].to_list()]
     user_ids = [int(u) for u in catalog.users["user_id"].to_list()]
     digest = interactions_hash(catalog.interactions, item_ids, user_ids)

@@ -1,6 +1,28 @@
-"""LanceDB feature store: per-(entity, modality) tables, lineage, versions, point-in-time reads."""
+"""LanceDB feature store: per-(entity, modality) tables, lineage, versions, point-in-time reads.
 
-from features.store.schema import ENTITIES, ERRORS_TABLE, JOBS_TABLE, MODALITIES, table_name
+The only package that imports ``lancedb``; everything else reads through ``FeatureStore``.
+"""
+
+from features.store.aligned import AlignedVectors
+from features.store.schema import (
+    ENTITIES,
+    ERRORS_TABLE,
+    ITEM_MODALITIES,
+    JOBS_TABLE,
+    MODALITIES,
+    USER_MODALITIES,
+    table_name,
+)
 from features.store.store import FeatureStore
 
-__all__ = ["ENTITIES", "ERRORS_TABLE", "JOBS_TABLE", "MODALITIES", "FeatureStore", "table_name"]
+__all__ = [
+    "ENTITIES",
+    "ERRORS_TABLE",
+    "ITEM_MODALITIES",
+    "JOBS_TABLE",
+    "MODALITIES",
+    "USER_MODALITIES",
+    "AlignedVectors",
+    "FeatureStore",
+    "table_name",
+]

@@ -1,5 +1,6 @@
-"""Newest vector per id, aligned to a vocabulary: the read that train, index, eval and serving
-share (through ``FeatureStore.aligned``).
+"""The store's one row choice (newest row per id of one encoder version) and the newest vector
+per id aligned to a vocabulary: the read that train, index, eval and serving share (through
+``FeatureStore.aligned``).
 
 Rows are chosen on a small (id, encoder_version, created_at) frame and the vectors taken from
 Arrow in one copy, so a 1M-row table is read without materialising Python lists.
@@ -7,6 +8,7 @@ Arrow in one copy, so a 1M-row table is read without materialising Python lists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,26 +49,57 @@ class AlignedVectors:
         }
 
 
-def newest_rows(arrow: pa.Table, encoder_version: str | None = None) -> tuple[pa.Table, str | None]:
-    """(id, vector) rows, newest per id, of one encoder version (default: the newest written).
+ROW_CHOICE = ("id", "encoder_version", "created_at")
+"""Columns the row choice reads (plain id/vector tables have only ``id``)."""
 
-    Feature tables are append-only with lineage columns; plain ``id``/``vector`` tables
+
+def newest_version(meta: pl.DataFrame) -> str | None:
+    """Encoder version of the most recently written row (None: empty or a plain table)."""
+    if meta.is_empty() or not {"encoder_version", "created_at"} <= set(meta.columns):
+        return None
+    return str(meta.sort("created_at", maintain_order=True)["encoder_version"][-1])
+
+
+def newest_positions(
+    meta: pl.DataFrame, encoder_version: str | None = None
+) -> tuple[np.ndarray, str | None]:
+    """Row positions, in id order, of the newest row per id of one encoder version.
+
+    The one row choice of the store: ``encoder_version`` defaults to the newest written; ties
+    on ``created_at`` go to the later row (the later write). Plain ``id``/``vector`` tables
     (benchmarks, hand-written stores) keep the last row per id.
     """
-    if arrow.num_rows == 0:
-        return arrow.select(["id", "vector"]), encoder_version
-    if {"encoder_version", "created_at"} <= set(arrow.column_names):
-        meta = pl.from_arrow(arrow.select(["id", "encoder_version", "created_at"]))
-        meta = meta.with_row_index()
-        version = encoder_version or str(meta.sort("created_at")["encoder_version"][-1])
+    if meta.is_empty():
+        return np.zeros(0, np.int64), encoder_version
+    meta = meta.with_row_index()
+    if {"encoder_version", "created_at"} <= set(meta.columns):
+        version = encoder_version or newest_version(meta)
         meta = meta.filter(pl.col("encoder_version") == version)
-        keep = meta.sort("created_at", maintain_order=True).unique("id", keep="last")
+        meta = meta.sort("created_at", maintain_order=True)
     else:
         version = None
-        meta = pl.from_arrow(arrow.select(["id"])).with_row_index()
-        keep = meta.unique("id", keep="last", maintain_order=True)
-    keep = keep.sort("id")
-    return arrow.select(["id", "vector"]).take(keep["index"].to_numpy()), version
+    keep = meta.unique("id", keep="last", maintain_order=True).sort("id")
+    return keep["index"].to_numpy(), version
+
+
+def newest_rows(
+    arrow: pa.Table, encoder_version: str | None = None, columns: Sequence[str] = ("id", "vector")
+) -> tuple[pa.Table, str | None]:
+    """``columns`` of the newest row per id (``newest_positions``), and the version read.
+
+    Rows are chosen on the small (id, encoder_version, created_at) frame and taken from Arrow,
+    so the vectors are copied once.
+    """
+    meta = pl.DataFrame(arrow.select([c for c in ROW_CHOICE if c in arrow.column_names]))
+    positions, version = newest_positions(meta, encoder_version)
+    return arrow.select(list(columns)).take(positions), version
+
+
+def newest_frame(frame: pl.DataFrame, encoder_version: str | None = None) -> pl.DataFrame:
+    """The newest row per id of a polars frame of feature rows (``newest_positions``)."""
+    meta = frame.select([c for c in ROW_CHOICE if c in frame.columns])
+    positions, _ = newest_positions(meta, encoder_version)
+    return frame[positions]
 
 
 def to_numpy(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -23,6 +24,10 @@ def utcnow() -> datetime:
 
 class JobLogMixin:
     """Needs ``_open(name)``, ``read(name, where)`` and ``db`` from the store."""
+
+    db: Any
+    _open: Callable[[str], Any]
+    read: Callable[..., pl.DataFrame]
 
     def record_errors(
         self, job_id: str, entity: str, modality: str, errors: Mapping[int, str]
@@ -45,7 +50,7 @@ class JobLogMixin:
 
     def errors(self, job_id: str | None = None) -> pl.DataFrame:
         if self._open(ERRORS_TABLE) is None:
-            return pl.from_arrow(ERRORS_SCHEMA.empty_table())
+            return pl.DataFrame(ERRORS_SCHEMA.empty_table())
         where = f"job_id = {sql_str(job_id)}" if job_id else None
         return self.read(ERRORS_TABLE, where=where)
 
@@ -67,7 +72,7 @@ class JobLogMixin:
 
     def jobs(self) -> pl.DataFrame:
         if self._open(JOBS_TABLE) is None:
-            return pl.from_arrow(JOBS_SCHEMA.empty_table())
+            return pl.DataFrame(JOBS_SCHEMA.empty_table())
         return self.read(JOBS_TABLE).sort("finished_at")
 
     def _append(self, name: str, data: pa.Table) -> None:

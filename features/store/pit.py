@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from features.store.schema import table_name
+from features.store.aligned import newest_frame
+from features.store.schema import ITEM_MODALITIES, USER_MODALITIES, table_name
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store calls this module: a runtime import would be circular
     from features.store.store import FeatureStore
-
-ITEM_MODALITIES = ("text", "image", "video", "ratings", "review_text", "fused")
-USER_MODALITIES = ("history_text", "ratings")
 
 
 def features_as_of(
@@ -30,16 +28,10 @@ def features_as_of(
 
     Uses the encoder version that was newest at ``as_of``, so all rows share one space.
     """
-    from features.store.store import latest_per_id
-
     cols = ["id", "vector", "encoder_version", "created_at"]
     df = store.read(table_name(entity, modality), columns=cols)
-    df = df.filter(pl.col("created_at") <= pl.lit(as_of))
-    if df.is_empty():
-        return df.select("id", "vector", "created_at")
-    version = df.sort("created_at")["encoder_version"][-1]
-    df = latest_per_id(df.filter(pl.col("encoder_version") == version))
-    return df.select("id", "vector", "created_at")
+    known = df.filter(pl.col("created_at") <= pl.lit(as_of))  # what a reader at as_of saw
+    return newest_frame(known).select("id", "vector", "created_at")
 
 
 def training_frame(

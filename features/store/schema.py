@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# The one modality -> table map: entity ``e`` and modality ``m`` live in table ``f"{e}_{m}"``
+# (``table_name``). "fused" is written by the fusion step, not by an encoder.
+ITEM_MODALITIES = ("text", "image", "video", "ratings", "review_text", "fused")
+USER_MODALITIES = ("history_text", "ratings")
 ENTITIES = ("item", "user")
-# Modalities a table may hold; "fused" is written by the fusion step, not by an encoder.
-MODALITIES = ("text", "image", "video", "ratings", "review_text", "history_text", "fused")
+MODALITIES = tuple(dict.fromkeys(ITEM_MODALITIES + USER_MODALITIES))  # any entity's
 ERRORS_TABLE = "embed_errors"
 JOBS_TABLE = "jobs"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -20,6 +23,7 @@ ROW_KEY = ["id", "encoder_version", "content_hash", "job_id"]
 
 
 def table_name(entity: str, modality: str) -> str:
+    """``item_text``, ``user_ratings`` …: the feature table of one (entity, modality)."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}; expected one of {ENTITIES}")
     if modality not in MODALITIES:

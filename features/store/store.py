@@ -2,7 +2,8 @@
 
 Rows are append-only: a new encoder version or a changed input writes a new row next to the old
 ones, so older vectors stay readable (and point-in-time reads stay correct). "Latest" means the
-newest ``created_at`` per id within one encoder version.
+newest ``created_at`` per id within one encoder version: every read chooses its rows with
+``features.store.aligned.newest_positions``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from features.store.aligned import AlignedVectors, align, newest_rows, to_numpy
+from features.store.aligned import (
+    ROW_CHOICE,
+    AlignedVectors,
+    align,
+    newest_rows,
+    newest_version,
+    to_numpy,
+)
 from features.store.logs import JobLogMixin, sql_str, utcnow
+from features.store.pit import training_frame
 from features.store.schema import (
     ROW_KEY,
     TIMESTAMP,
@@ -139,21 +148,21 @@ class FeatureStore(JobLogMixin):
             table.create_index("id", config=BTree(), replace=True)
 
     # ------------------------------------------------------------------ reads
+    def _arrow(self, table, where: str | None = None, columns: list[str] | None = None) -> pa.Table:
+        if where is None and columns is None:
+            return table.to_arrow()
+        query = table.search()
+        if where is not None:
+            query = query.where(where)
+        if columns is not None:
+            query = query.select(columns)
+        return query.limit(None).to_arrow()
+
     def read(
         self, name: str, where: str | None = None, columns: list[str] | None = None, version=None
     ) -> pl.DataFrame:
         """Raw rows of any table (all versions of every id), optionally filtered (SQL)."""
-        table = self._require(name, version)
-        if where is None:
-            data = table.to_arrow()
-            if columns:
-                data = data.select(columns)
-        else:
-            query = table.search().where(where)
-            if columns:
-                query = query.select(columns)
-            data = query.limit(None).to_arrow()
-        return pl.from_arrow(data)
+        return pl.DataFrame(self._arrow(self._require(name, version), where, columns))
 
     def latest_encoder_version(self, entity: str, modality: str) -> str:
         """Encoder version of the most recently written row (what a plain read returns)."""
@@ -162,36 +171,44 @@ class FeatureStore(JobLogMixin):
         cached = self._latest.get(name)
         if cached and cached[0] == table_version:  # online lookups: no full scan per request
             return cached[1]
-        df = self.read(name, columns=["encoder_version", "created_at"])
-        if df.is_empty():
+        latest = newest_version(self.read(name, columns=["encoder_version", "created_at"]))
+        if latest is None:
             raise KeyError(f"feature table {name!r} is empty")
-        latest = str(df.sort("created_at")["encoder_version"][-1])
         self._latest[name] = (table_version, latest)
         return latest
+
+    def _newest(
+        self,
+        entity: str,
+        modality: str,
+        encoder_version: str | None,
+        where: str = "",
+        columns: list[str] | None = None,
+    ) -> pa.Table:
+        """``columns`` (default: all) of the newest row per id of ``where``'s rows, by id."""
+        version = encoder_version or self.latest_encoder_version(entity, modality)
+        clause = f"encoder_version = {sql_str(version)}" + (f" AND ({where})" if where else "")
+        read = None if columns is None else list(dict.fromkeys([*ROW_CHOICE, *columns]))
+        arrow = self._arrow(self._require(table_name(entity, modality)), clause, read)
+        return newest_rows(arrow, version, columns=columns or arrow.column_names)[0]
 
     def rows(
         self, entity: str, modality: str, encoder_version: str | None = None, where: str = ""
     ) -> pl.DataFrame:
         """Latest row per id for one encoder version (default: the newest one)."""
-        version = encoder_version or self.latest_encoder_version(entity, modality)
-        clause = f"encoder_version = {sql_str(version)}" + (f" AND ({where})" if where else "")
-        df = self.read(table_name(entity, modality), where=clause)
-        return latest_per_id(df)
+        return pl.DataFrame(self._newest(entity, modality, encoder_version, where))
 
     def latest_hashes(self, entity: str, modality: str, encoder_version: str) -> dict[int, str]:
         """id -> content hash of its newest row for ``encoder_version`` ({} if none)."""
-        name = table_name(entity, modality)
-        if self._open(name) is None:
+        if not self.has(entity, modality):
             return {}
-        cols = ["id", "content_hash", "created_at"]
-        df = self.read(name, where=f"encoder_version = {sql_str(encoder_version)}", columns=cols)
-        df = latest_per_id(df)
-        return dict(zip(df["id"].to_list(), df["content_hash"].to_list(), strict=True))
+        rows = self._newest(entity, modality, encoder_version, columns=["id", "content_hash"])
+        return dict(zip(rows["id"].to_pylist(), rows["content_hash"].to_pylist(), strict=True))
 
     def vectors(self, entity: str, modality: str, encoder_version: str | None = None) -> Lookup:
         """All latest vectors of a table, sorted by id: for index building and training."""
         table = self._require(table_name(entity, modality))
-        rows, _ = newest_rows(table.to_arrow(), encoder_version)
+        rows, _ = newest_rows(self._arrow(table, columns=_columns(table)), encoder_version)
         return to_numpy(rows)
 
     def aligned(
@@ -210,7 +227,7 @@ class FeatureStore(JobLogMixin):
         table = self._open(name)
         if table is None:
             return None
-        rows, version = newest_rows(table.to_arrow(), encoder_version)
+        rows, version = newest_rows(self._arrow(table, columns=_columns(table)), encoder_version)
         matrix, present = align(*to_numpy(rows), vocab)
         return AlignedVectors(name, matrix, present, version, int(table.version))
 
@@ -234,7 +251,8 @@ class FeatureStore(JobLogMixin):
                 out[modality] = (np.zeros(0, np.int64), np.zeros((0, 0), np.float32))
                 continue
             where = f"id IN ({', '.join(map(str, wanted))})"
-            out[modality] = _to_numpy(self.rows(entity, modality, version, where=where))
+            rows = self._newest(entity, modality, version, where, columns=["id", "vector"])
+            out[modality] = to_numpy(rows)
         return out
 
     # ------------------------------------------------------------------ versions
@@ -261,25 +279,13 @@ class FeatureStore(JobLogMixin):
         """The whole table as it was at LanceDB ``version`` (time travel via checkout)."""
         handle = self._require(table)
         handle.checkout(version)
-        return pl.from_arrow(handle.to_arrow())
+        return pl.DataFrame(handle.to_arrow())
 
     def training_frame(self, interactions: pl.DataFrame, as_of: datetime, **kwargs) -> pl.DataFrame:
         """Point-in-time training rows; see ``features.store.pit.training_frame``."""
-        from features.store.pit import training_frame
-
         return training_frame(self, interactions, as_of, **kwargs)
 
 
-def latest_per_id(df: pl.DataFrame) -> pl.DataFrame:
-    """Keep the newest row per id (ties: the later write), sorted by id."""
-    if df.is_empty():
-        return df
-    return df.sort("created_at", maintain_order=True).unique("id", keep="last").sort("id")
-
-
-def _to_numpy(df: pl.DataFrame) -> Lookup:
-    if df.is_empty():
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    ids = df["id"].to_numpy().astype(np.int64)
-    vectors = np.asarray(df["vector"].to_numpy(), dtype=np.float32)  # (n, dim)
-    return ids, vectors
+def _columns(table) -> list[str]:
+    """What the row choice and the vectors need: lineage strings are not read."""
+    return [c for c in (*ROW_CHOICE, "vector") if c in table.schema.names]

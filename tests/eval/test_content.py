@@ -9,8 +9,6 @@ from eval.content import ItemContent
 from eval.splits import cold_item
 from recsys.core.interactions import IdVocab
 
-pytest.importorskip("features.encoders.ratings")
-
 
 def test_ratings_and_fused_use_only_the_fit_frame(interactions):
     vocab = IdVocab.from_ids(interactions["item_id"])

@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-from features.encoders import DEFAULT_ENCODERS, ENCODERS, FITTED_FEATURES, Encoder, create_encoder
+from features.encoders import ENCODERS, Encoder, create_encoder
+from features.encoders.base import EncodeError
+from features.jobs.config import EncodersConfig
 
 
-@pytest.mark.parametrize("name", sorted(ENCODERS))
+@pytest.mark.parametrize("name", ENCODERS.names())
 def test_registered_encoders_resolve(name):
-    module, cls_name = ENCODERS[name].split(":")
-    cls = getattr(importlib.import_module(module), cls_name)
-    assert issubclass(cls, Encoder) and cls.name == name
+    cls = ENCODERS.get(name)
+    assert issubclass(cls, Encoder) and cls.name == name  # lineage records ``cls.name``
     assert cls.modality in ("text", "image", "video")
 
 
-def test_defaults_and_fitted_are_registered():
-    assert set(DEFAULT_ENCODERS.values()) <= set(ENCODERS)
-    module, cls_name = FITTED_FEATURES["ratings"].split(":")
-    assert hasattr(getattr(importlib.import_module(module), cls_name), "fit")
+def test_built_ins_and_every_default_encoder_are_registered():
+    assert ENCODERS.names() == ["clip", "clip-text", "efficientnet-lite0", "minilm", "video"]
+    assert set(EncodersConfig().model_dump().values()) <= set(ENCODERS)
+
+
+def test_registering_a_name_twice_is_refused():
+    # minilm used to be registered twice, the second silently replacing the first
+    with pytest.raises(KeyError, match="'minilm' is already registered"):
+        ENCODERS.register("minilm")(ENCODERS.get("minilm"))
 
 
 def test_unknown_name_is_a_clear_key_error():
-    with pytest.raises(KeyError, match="unknown encoder 'nope'"):
+    with pytest.raises(KeyError, match="unknown encoder 'nope'; known: clip"):
         create_encoder("nope")
 
 
 def test_encode_error_reason_codes():
-    from features.encoders.base import EncodeError
-
     err = EncodeError("x.jpg is 0 bytes", "empty_file")
     assert str(err) == "empty_file: x.jpg is 0 bytes" and err.reason == "empty_file"
     assert EncodeError("corrupt_image: x.jpg").reason == "corrupt_image"  # prefix parsed

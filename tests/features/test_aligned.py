@@ -1,0 +1,101 @@
+"""``FeatureStore.aligned`` on real LanceDB files: the one "newest vector per id aligned to a
+vocabulary" read, and the row choice that ``rows``/``vectors``/``get`` share with it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from features.store import FeatureStore
+from recsys.core.interactions import IdVocab
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def write(store, ids, vectors, version, at, job="j1"):
+    store.write(
+        "item",
+        "text",
+        ids,
+        np.asarray(vectors, np.float32),
+        encoder="enc",
+        encoder_version=version,
+        content_hashes=[f"{version}-{i}-{at.isoformat()}" for i in ids],
+        job_id=job,
+        created_at=at,
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Item 1 re-embedded under v2 after the v2 run; v1 rows are older and still stored."""
+    store = FeatureStore(str(tmp_path / "lancedb"))
+    write(store, [1, 2, 3], [[1, 0], [0, 1], [1, 1]], "v1", T0)
+    write(store, [2, 1], [[0.2, 0.8], [0.5, 0.5]], "v2", T0 + timedelta(days=1), job="j2")
+    write(store, [1], [[0.9, 0.1]], "v2", T0 + timedelta(days=2), job="j3")
+    return store
+
+
+def test_newest_row_per_id_of_the_newest_encoder_version(store):
+    vocab = IdVocab.from_ids([1, 2])
+    found = store.aligned("item", "text", vocab)
+    assert found is not None and found.encoder_version == "v2" and found.table == "item_text"
+    np.testing.assert_allclose(found.matrix, [[0.9, 0.1], [0.2, 0.8]])
+    assert found.present.tolist() == [True, True]
+    assert found.table_version == store.db.open_table("item_text").version
+    assert found.lineage()["rows"] == 2
+
+
+def test_outside_ids_dropped_missing_ids_zero_and_absent(store):
+    # item 3 has no v2 row (so is missing from v2); 7 was never embedded; 2 is not in the vocab
+    vocab = IdVocab.from_ids([3, 7, 1])  # vocab order: 1, 3, 7
+    found = store.aligned("item", "text", vocab)
+    assert found.present.tolist() == [True, False, False]
+    np.testing.assert_allclose(found.matrix, [[0.9, 0.1], [0, 0], [0, 0]])
+
+
+def test_an_older_encoder_version_on_request(store):
+    found = store.aligned("item", "text", IdVocab.from_ids([1, 3]), "v1")
+    assert found.encoder_version == "v1" and found.present.all()
+    np.testing.assert_allclose(found.matrix, [[1, 0], [1, 1]])
+
+
+def test_missing_table_is_none(store):
+    assert store.aligned("item", "image", IdVocab.from_ids([1])) is None
+
+
+def test_plain_id_vector_table_keeps_the_last_row_per_id(store):
+    plain = pa.table(
+        {
+            "id": pa.array([5, 3, 5], pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(
+                pa.array([1.0, 0.0, 0.0, 1.0, 0.6, 0.8], pa.float32()), 2
+            ),
+        }
+    )
+    store.db.create_table("item_fused", data=plain)  # benchmarks and tests write such tables
+    found = store.aligned("item", "fused", IdVocab.from_ids([3, 5, 9]))
+    assert found.encoder_version is None and found.present.tolist() == [True, True, False]
+    np.testing.assert_allclose(found.matrix, [[0, 1], [0.6, 0.8], [0, 0]])
+    ids, vectors = store.vectors("item", "fused")
+    assert ids.tolist() == [3, 5]
+    np.testing.assert_allclose(vectors, [[0, 1], [0.6, 0.8]])
+
+
+def test_rows_vectors_and_get_choose_the_same_rows(store):
+    vocab = IdVocab.from_ids([1, 2])
+    found = store.aligned("item", "text", vocab)
+    ids, vectors = store.vectors("item", "text")
+    assert ids.tolist() == [1, 2]
+    np.testing.assert_allclose(vectors, found.matrix)
+    got_ids, got = store.get("item", [2, 1, 3], ["text"])["text"]
+    assert got_ids.tolist() == [1, 2]  # item 3 has no v2 row
+    np.testing.assert_allclose(got, found.matrix)
+    rows = store.rows("item", "text")
+    assert rows["id"].to_list() == [1, 2] and set(rows["job_id"]) == {"j2", "j3"}
+    assert store.latest_hashes("item", "text", "v2") == dict(
+        zip(rows["id"].to_list(), rows["content_hash"].to_list(), strict=True)
+    )
