@@ -185,6 +185,20 @@ def evaluate(
 
 
 @app.command()
+def status(
+    workspace: WorkspaceOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """What the workspace holds: data, feature tables, embed errors, runs, evaluation, events."""
+    import json
+
+    from recsys.app.status import format_status, workspace_status
+
+    result = _run("status", workspace_status, _ws(workspace))
+    typer.echo(json.dumps(result, indent=2) if as_json else format_status(result))
+
+
+@app.command()
 def serve(
     workspace: WorkspaceOption = None,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",

@@ -40,3 +40,12 @@ def test_synth_writes_inside_the_named_workspace(tmp_path):
 def test_version():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("recsys 0.")
+
+
+def test_status_on_an_empty_workspace_says_what_to_run(tmp_path):
+    import json
+
+    text = CliRunner().invoke(app, ["status", "--workspace", str(tmp_path / "none")])
+    assert text.exit_code == 0 and "recsys preprocess" in text.output
+    as_json = CliRunner().invoke(app, ["status", "--json", "-w", str(tmp_path / "none")])
+    assert json.loads(as_json.output)["runs"] == []
