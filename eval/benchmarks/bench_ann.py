@@ -19,6 +19,7 @@ import numpy as np
 
 from index.base import create_index
 from index.config import IndexConfig
+from index.faiss_base import FaissIndex
 
 GOAL_RECALL, GOAL_SPEEDUP = 0.95, 10.0
 
@@ -42,8 +43,8 @@ def timed_search(index, queries: np.ndarray, k: int, args) -> tuple[np.ndarray, 
     """
     index.search(queries[:8], k)
     step = args.batch or len(queries)
-    best, found = 0.0, None
-    for _ in range(args.repeats):
+    best, found = 0.0, np.zeros((0, k), np.int64)
+    for _ in range(max(args.repeats, 1)):
         start = time.perf_counter()
         found = np.concatenate(
             [index.search(queries[i : i + step], k)[0] for i in range(0, len(queries), step)]
@@ -81,7 +82,7 @@ def bench_size(n: int, args: argparse.Namespace, kinds: list[str]) -> list[dict]
             "n": n,
             "dim": args.dim,
             "kind": kind,
-            "params": index.build_params,
+            "params": index.build_params if isinstance(index, FaissIndex) else {},
             "build_s": round(build_s, 1),
             "build_threads": args.build_threads or args.threads,
             "search_threads": args.threads,

@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> None:
         video_qps = batch_throughput(video_enc, trailers, args.repeats)
         native_qps = batch_throughput(native, trailers, args.repeats)
         frame_ratio = native_qps * args.frames / image_qps
+        frame_px = getattr(video_enc.frame_encoder, "image_size", "?")  # an ImageEncoder here
         print(
-            f"video k={args.frames} (lite0 {video_enc.frame_encoder.image_size}px) "
+            f"video k={args.frames} (lite0 {frame_px}px) "
             f"{video_qps:8.1f} items/s  (÷ 224px frames {native_qps:.1f}/s = "
             f"{video_qps / native_qps:.2f}x; 224px frames/s in video / image items/s = "
             f"{frame_ratio:.2f})"

@@ -6,6 +6,8 @@ concatenated column-wise, so a million items take seconds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
@@ -26,8 +28,8 @@ def _flat(table: dict[str, tuple[str, ...]]) -> tuple[list[str], int]:
     return [w for g in GENRES for w in table[g]], width
 
 
-def _gather(words: list[str], idx: np.ndarray) -> pl.Series:
-    return pl.Series(words, dtype=pl.String).gather(idx)
+def _gather(words: Sequence[str | None], idx: np.ndarray) -> pl.Series:
+    return pl.Series(list(words), dtype=pl.String).gather(idx)
 
 
 def style_word_index(style: np.ndarray, rank: int, rng: np.random.Generator) -> np.ndarray:

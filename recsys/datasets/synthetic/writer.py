@@ -60,11 +60,13 @@ def generate(cfg: SynthConfig, out: Path) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        items.select(list(ITEMS_SCHEMA)).cast(ITEMS_SCHEMA).write_parquet(tmp / "items.parquet")
-        users.cast(USERS_SCHEMA).write_parquet(tmp / "users.parquet")
-        interactions.select(list(INTERACTIONS_SCHEMA)).cast(INTERACTIONS_SCHEMA).write_parquet(
-            tmp / "interactions.parquet"
+        items.select(list(ITEMS_SCHEMA)).cast(pl.Schema(ITEMS_SCHEMA)).write_parquet(
+            tmp / "items.parquet"
         )
+        users.cast(pl.Schema(USERS_SCHEMA)).write_parquet(tmp / "users.parquet")
+        interactions.select(list(INTERACTIONS_SCHEMA)).cast(
+            pl.Schema(INTERACTIONS_SCHEMA)
+        ).write_parquet(tmp / "interactions.parquet")
         _write_truth(tmp / "truth.npz", world)
         if cfg.media:
             render_media(
