@@ -90,7 +90,7 @@ def test_run_evaluate_writes_three_files(report_dir):
     rows = m["ablation"]["rows"]
     assert {"content_knn[text]", "content_knn[image]", "content_knn[fused]"} <= set(rows)
     assert {"warm", "cold"} <= set(rows["content_knn[text]"])
-    assert any("hybrid row pending" in n for n in m["notes"])
+    assert any("hybrid row skipped" in n for n in m["notes"])  # hybrid=False above
     assert "cold_items" in m["sections"] and m["dataset"]["items"] == 31
     cold_only = m["sections"]["cold_items_only"]["models"]
     assert cold_only and all(x["metrics"]["recall@20"]["mean"] >= 0 for x in cold_only)
