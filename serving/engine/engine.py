@@ -17,6 +17,7 @@ from serving.engine.snapshot import Snapshot, load_snapshot
 from serving.engine.vectors import ModalityVectors
 
 HISTORY_WINDOW = 50  # most recent likes that shape the taste vector (bounded cost per request)
+MIN_BUDGET = 200  # each candidate source's quota is max(MIN_BUDGET, 5 k)
 # Blend weights of the candidate scores; each term is on a 0..1-ish scale.
 W_COLLAB, W_CONTENT, W_QUERY, W_POP = 1.0, 0.6, 1.0, 0.1
 
@@ -145,30 +146,13 @@ class RecommendationEngine:
         recent = liked[-HISTORY_WINDOW:]
         query = self._embed_query(text) if text and text.strip() else None
         cold = not len(recent) and query is None
-        n = len(snap.items)
-        budget = max(200, 5 * k)
-        parts, collab = [snap.models.pop_order[:budget]], None
-        if len(recent) and snap.models.similarity is not None:
-            collab = np.asarray(snap.models.similarity[recent].sum(axis=0)).ravel()  # (n,)
-            nz = np.flatnonzero(collab)
-            parts.append(nz[np.argsort(-collab[nz])[:budget]])
         space = snap.user_space
         taste = self._taste_vector(user_id, recent)
-        if taste is not None and space is not None:
-            parts.append(space.ann.search(taste, budget)[0])
-        if query is not None:
-            parts.append(self.modality("text").ann.search(query, budget)[0])
-        cands = np.unique(np.concatenate(parts))
-        allowed = np.ones(n, bool)
-        if exclude_seen and len(seen_idx):
-            allowed[seen_idx] = False
         mask = snap.items.filter_mask(genre, year_min, year_max)
-        if mask is not None:
-            allowed &= mask
-        cands = cands[allowed[cands]]
-        if len(cands) < k:  # filters removed too much: top up from the popularity order
-            extra = snap.models.pop_order[allowed[snap.models.pop_order]]
-            cands = np.unique(np.concatenate([cands, extra[: k + budget]]))
+        cands = self._candidates(recent, seen_idx if exclude_seen else None, taste, query, k, mask)
+        collab = None  # item-kNN scores of every item, for the heuristic blend
+        if len(recent) and snap.models.similarity is not None:
+            collab = np.asarray(snap.models.similarity[recent].sum(axis=0)).ravel()  # (n,)
         rescored = None
         if taste is not None and space is not None and space.name == "hybrid":
             rescored = self._hybrid_rescored(taste, recent, cands)
@@ -194,6 +178,37 @@ class RecommendationEngine:
             self.model_version,
             self.index_version,
         )
+
+    def _candidates(
+        self,
+        recent: np.ndarray,
+        seen: np.ndarray | None,
+        taste: np.ndarray | None,
+        query: np.ndarray | None,
+        k: int,
+        mask: np.ndarray | None,
+    ) -> np.ndarray:
+        """Dense indices (C,) of the candidates: the sources' merge, filtered, topped up.
+
+        ``seen`` (dense indices, None to keep them) never comes back; ``mask`` (n,) bool
+        keeps only the items passing the genre/year filters.
+        """
+        snap = self.snap
+        budget = max(MIN_BUDGET, 5 * k)
+        ids = snap.items.vocab.ids
+        exclude = ids[seen] if seen is not None else ids[:0]
+        found = snap.candidates.generate(ids[recent], exclude, taste, query, budget)
+        cands = snap.candidates.indices(found)
+        allowed = np.ones(len(snap.items), bool)
+        if seen is not None:
+            allowed[seen] = False  # the sources skipped them; the top-up below must too
+        if mask is not None:
+            allowed &= mask
+        cands = cands[allowed[cands]]
+        if len(cands) < k:  # filters removed too much: top up from the popularity order
+            extra = snap.models.pop_order[allowed[snap.models.pop_order]]
+            cands = np.unique(np.concatenate([cands, extra[: k + budget]]))
+        return cands
 
     def _heuristic_score(self, cands, collab, taste, space) -> np.ndarray:
         """Fixed-weight blend used when no validation-fitted re-scorer is available."""

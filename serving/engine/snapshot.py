@@ -10,6 +10,7 @@ from pathlib import Path
 from recsys.core.catalog import Catalog, load_workspace_catalog
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
+from serving.engine.candidates import CandidateSources
 from serving.engine.items import Histories, ItemTable
 from serving.engine.models import RunModels, load_run_models
 from serving.engine.spaces import hybrid_space, index_version, with_published_index
@@ -30,6 +31,7 @@ class Snapshot:
     modalities: dict[str, ModalityVectors]
     user_space: ModalityVectors | None  # taste vectors live here: hybrid > fused > text
     content_space: ModalityVectors | None  # L2-normalised item embeddings for MMR (fused/text)
+    candidates: CandidateSources  # the candidate stage's sources over the above
     index_version: str
     load_seconds: float
     extra: dict = field(default_factory=dict)
@@ -76,6 +78,7 @@ def load_snapshot(
         modalities=modalities,
         user_space=user_space,
         content_space=content_space,
+        candidates=CandidateSources.build(items.vocab, models, user_space, modalities.get("text")),
         index_version=index_version(run, user_space),
         load_seconds=time.perf_counter() - start,
     )
