@@ -87,3 +87,19 @@ def clustered_unit_vectors(n: int, dim: int, clusters: int = 8, seed: int = 0) -
 def unit_vectors():
     """The clustered unit-vector generator, for tests that need their own sizes."""
     return clustered_unit_vectors
+
+
+def views_frame(rows: list[tuple[int, int, datetime]]) -> pl.DataFrame:
+    """Fully watched, unrated views from (user_id, item_id, timestamp) rows."""
+    return pl.DataFrame(
+        {
+            "user_id": [r[0] for r in rows],
+            "item_id": [r[1] for r in rows],
+            "timestamp": [r[2] for r in rows],
+            "kind": ["view"] * len(rows),
+            "rating": [None] * len(rows),
+            "review_text": [None] * len(rows),
+            "watch_fraction": [1.0] * len(rows),
+        },
+        schema=INTERACTIONS_SCHEMA,
+    )

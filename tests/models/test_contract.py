@@ -19,8 +19,8 @@ import pytest
 import scipy.sparse as sp
 
 from recsys.core.interactions import IdVocab
-from recsys.core.schemas import INTERACTIONS_SCHEMA
 from recsys.models.base import RECOMMENDERS, Recommender, load_recommender, top_k
+from tests.worlds import views_frame
 
 CLUSTERS, ITEMS_PER, DIM = 4, 8, 8
 USERS_PER = (10, 8, 8, 8)
@@ -68,18 +68,7 @@ def make_world(seed: int = 0) -> World:
                      for t, i in enumerate(liked)]  # fmt: skip
             held.append(skip)
             clusters.append(c)
-    frame = pl.DataFrame(
-        {
-            "user_id": [r[0] for r in rows],
-            "item_id": [r[1] for r in rows],
-            "timestamp": [r[2] for r in rows],
-            "kind": ["view"] * len(rows),
-            "rating": [None] * len(rows),
-            "review_text": [None] * len(rows),
-            "watch_fraction": [1.0] * len(rows),
-        },
-        schema=INTERACTIONS_SCHEMA,
-    )
+    frame = views_frame(rows)
     user_ids = np.unique(frame["user_id"].to_numpy())  # sorted like user 1000c+j above
     u = np.searchsorted(user_ids, frame["user_id"].to_numpy())
     i = vocab.index(frame["item_id"].to_numpy())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from recsys.core.schemas import INTERACTIONS_SCHEMA
+from tests.worlds import views_frame
 
 
 @dataclass
@@ -50,16 +50,5 @@ def cluster_world(
             watched = rng.choice(pool, size=min(per_user, len(pool)), replace=False)
             for t, item in enumerate(watched):
                 rows.append((user, int(item), start + timedelta(hours=t, minutes=user)))
-    df = pl.DataFrame(
-        {
-            "user_id": [r[0] for r in rows],
-            "item_id": [r[1] for r in rows],
-            "timestamp": [r[2] for r in rows],
-            "kind": ["view"] * len(rows),
-            "rating": [None] * len(rows),
-            "review_text": [None] * len(rows),
-            "watch_fraction": [1.0] * len(rows),
-        },
-        schema=INTERACTIONS_SCHEMA,
-    )
+    df = views_frame(rows)
     return ToyWorld(df, item_ids, content.astype(np.float32), item_cluster, user_cluster)
