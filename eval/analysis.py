@@ -42,7 +42,7 @@ def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: 
     h = main.by_name(hybrid)
     name, best = best_baseline(main, "ndcg@10")
     out.append(
-        _goal(
+        goal(
             "warm users: hybrid NDCG@10 >= 1.05 x best tuned baseline",
             h.mean("ndcg@10") if h else None,
             1.05 * best,
@@ -57,7 +57,7 @@ def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: 
         if meta is not None:
             m = meta.mean("recall@20")
             out.append(
-                _goal(
+                goal(
                     "cold items: hybrid Recall@20 >= 2 x metadata-only model",
                     value,
                     2 * m,
@@ -67,7 +67,7 @@ def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: 
         if pop is not None:
             p = pop.mean("recall@20")
             out.append(
-                _goal(
+                goal(
                     "cold items: hybrid Recall@20 >= 10 x popularity",
                     value,
                     10 * p,
@@ -77,12 +77,15 @@ def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: 
     return out
 
 
-def _goal(goal: str, value: float | None, target: float, detail: str) -> dict:
+def goal(text: str, value: float | None, target: float, detail: str, strict: bool = False) -> dict:
+    """One goal's verdict; ``strict``: the value must exceed the target (a "beats" goal)."""
     # a zero value never "meets" a zero target (e.g. 10 x popularity = 0 on cold items)
     met = None if value is None else bool(value >= target and value > 0)
+    if strict and value is not None:
+        met = bool(value > target)
     ratio = None if value is None or target <= 0 else value / target
     return {
-        "goal": goal,
+        "goal": text,
         "value": value,
         "target": target,
         "met": met,

@@ -15,7 +15,7 @@ class EvalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    protocol: str = "per_user_temporal"  # primary split (eval.splits.SPLITS)
+    protocol: str = "per_user_temporal"  # primary split (recsys.core.splits.SPLITS)
     extra_protocols: list[str] = Field(default_factory=list)  # evaluated beside it
     test_frac: float = 0.2
     valid_frac: float = 0.1
@@ -24,6 +24,11 @@ class EvalConfig(BaseModel):
     grid: str = "fast"  # eval.baselines.GRIDS
     n_boot: int = 1000
     seed: int = 0
+    # the ranking pipeline row: `recsys train`'s procedure on the data before the test cut,
+    # loaded as served (the workspace's pipeline.json, then these overrides)
+    pipeline: bool = True
+    pipeline_overrides: dict = Field(default_factory=dict)
+    pipeline_ablation: bool = False  # retrain the pipeline without each modality (slow)
     hybrid: bool = True
     hybrid_overrides: dict = Field(default_factory=lambda: {"max_epochs": 2})
     hybrid_on_extra: bool = False  # also train the hybrid for the extra protocols (slow)
@@ -42,7 +47,7 @@ class EvalConfig(BaseModel):
     @field_validator("protocol")
     @classmethod
     def _known_protocol(cls, name: str) -> str:
-        from eval.splits import SPLITS
+        from recsys.core.splits import SPLITS
 
         if name not in SPLITS:
             raise ValueError(f"unknown protocol {name!r}; choose one of {sorted(SPLITS)}")
@@ -55,6 +60,7 @@ class EvalConfig(BaseModel):
             "grid": "thorough",
             "hybrid_overrides": {},
             "hybrid_ablation": True,
+            "pipeline_ablation": True,
             "hybrid_on_extra": True,
         }
         return cls(**{**base, **overrides})

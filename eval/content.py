@@ -1,16 +1,25 @@
 """Leak-free item content vectors for evaluation.
 
 Text, image and video vectors come from the item's own content, so the store's vectors are used
-as they are. The ``ratings`` modality (and any fusion that includes it) is computed from
-interactions, and the store's copy was fitted on ALL interactions, test included: using it would
-leak test positives (and give cold test items vectors learned from their test interactions). So
-ratings vectors are refitted on each fit frame (train, then train+valid) and fused vectors are
-re-fused from those parts with the workspace's fusion config.
+as they are, read as of the split's cut-off: item text includes user tags (and review text
+reviews) that are dated, and a tag written after the test began must not describe an item
+(``content_cutoff``; the store keeps a tag-free base text for that). The ``ratings`` modality
+(and any fusion that includes it) is computed from interactions, and the store's copy was fitted
+on ALL interactions, test included: using it would leak test positives (and give cold test items
+vectors learned from their test interactions). So ratings vectors are refitted on each fit frame
+(train, then train+valid) and fused vectors are re-fused from those parts with the workspace's
+fusion config.
+
+The cut-off rule for a split (``content_cutoff``): the earliest timestamp of its test frame.
+Strict on purpose: no tag written after any test interaction began can enter (on the cold-item
+split that is T_test; on per-user splits it is the first test interaction of any user, so most
+tags are left out).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -19,6 +28,7 @@ from eval.vectors import load_modalities
 from features.fusion import FusionConfig, create_fusion
 from features.jobs.config import EmbedConfig
 from recsys.core.interactions import IdVocab
+from recsys.core.splits import Split
 from recsys.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -61,9 +71,22 @@ class ItemContent:
 
     @classmethod
     def from_store(
-        cls, uri: str, item_vocab: IdVocab, fusion_config: FusionConfig | None = None
+        cls,
+        uri: str,
+        item_vocab: IdVocab,
+        fusion_config: FusionConfig | None = None,
+        as_of: datetime | None = None,
     ) -> ItemContent:
-        static, notes = load_modalities(uri, item_vocab, (*CONTENT, *DERIVED))
+        """Content vectors of the store at event-time cut-off ``as_of`` (``content_cutoff``).
+
+        None reads every row ("now": tags and reviews from after the test included), so an
+        evaluation should always pass the cut-off of the split(s) it scores.
+        """
+        static, notes = load_modalities(uri, item_vocab, (*CONTENT, *DERIVED), as_of)
+        if as_of is not None:
+            notes.append(
+                f"item content read as of {as_of.isoformat()} (tags/reviews after it left out)"
+            )
         return cls(static, item_vocab, fusion_config, notes)
 
     @property
@@ -126,6 +149,28 @@ class ItemContent:
         parts = {m: self.for_frame(m, frame) for m in modalities}
         masks = {m: np.abs(v).sum(1) > 0 for m, v in parts.items()}
         return np.asarray(create_fusion(config).fuse(parts, masks), np.float32)  # (N, D)
+
+
+def content_cutoff(*splits: Split) -> datetime | None:
+    """Event-time cut-off of content read for ``splits``: the earliest start of their tests.
+
+    A split's test starts at its earliest test timestamp, or at the ``T_test`` it declares when
+    that is earlier (cold_item: test rows of users unseen before T_test are dropped, yet its
+    new items were first seen at T_test). Several splits sharing one ``ItemContent`` get the
+    earliest of their cut-offs (strict for all). None when no split has a test: nothing leaks.
+    """
+    starts = [t for s in splits for t in _test_starts(s)]
+    return min(starts, default=None)
+
+
+def _test_starts(split: Split) -> list[datetime]:
+    first = split.test["timestamp"].min() if split.test.height else None
+    declared = split.description.get("T_test")
+    starts = [first] if isinstance(first, datetime) else []
+    if isinstance(declared, str) and split.test.height:
+        starts.append(datetime.fromisoformat(declared))  # splits record it as str(datetime)
+    # canonical timestamps are UTC; a naive one (hand-made frames) means UTC too
+    return [t if t.tzinfo else t.replace(tzinfo=UTC) for t in starts]
 
 
 def workspace_fusion_config(ws: Workspace) -> FusionConfig | None:

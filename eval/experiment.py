@@ -9,9 +9,9 @@ import numpy as np
 
 from eval.baselines import Baseline
 from eval.protocol import EvalData, ModelResult, evaluate, prepare
-from eval.splits import Split
 from eval.tuning import Tuned, run_baseline
 from recsys.core.interactions import IdVocab
+from recsys.core.splits import Split
 
 log = logging.getLogger(__name__)
 

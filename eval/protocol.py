@@ -108,9 +108,27 @@ def evaluate(
     seed: int = 0,
 ) -> ModelResult:
     """Rank, then compute accuracy@K with bootstrap CIs and beyond-accuracy metrics at max(K)."""
+    return score_top(rank(model, data, max(ks)), data, name, ks, item_vectors, n_boot, seed)
+
+
+def score_top(
+    top: np.ndarray,
+    data: EvalData,
+    name: str,
+    ks: tuple[int, ...] = (10, 20),
+    item_vectors: np.ndarray | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> ModelResult:
+    """Metrics of ranked lists ``top`` (U, max(ks)) item indices, aligned with ``data``'s users.
+
+    Lists shorter than max(ks) are padded with -1 (never relevant).
+    """
     kmax = max(ks)
-    top = rank(model, data, kmax)
     per_user = M.accuracy(top, data.relevant, ks)
+    # list-level metrics need an item in every slot: an empty slot (a pipeline that had fewer
+    # than K candidates left) repeats its list's first item there (only lowers coverage)
+    top = np.where(top >= 0, top, np.maximum(top[:, :1], 0))
     n_items = len(data.item_vocab)
     beyond = {
         f"coverage@{kmax}": M.coverage(top, n_items),

@@ -19,6 +19,14 @@ class RecommendedItem(BaseModel):
     rank: int
     reason: str
     poster_url: str | None = None
+    reason_kind: str | None = Field(
+        None,
+        description="what drove the reason: text, image, video, review_text, collaborative, "
+        "tower, popular, fresh, taste or query (the ranker's strongest feature group)",
+    )
+    contributions: dict[str, float] | None = Field(
+        None, description="the ranker's largest per-feature contributions to this score"
+    )
 
 
 class RecommendationsResponse(BaseModel):

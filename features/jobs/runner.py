@@ -1,8 +1,9 @@
 """Encode one modality into its table: incremental, chunk-committed, errors recorded.
 
-Resumable by construction: each chunk is one LanceDB commit, and a re-run skips every id whose
-newest row already has the same content hash and encoder version, so after a ``kill -9`` the
-next run writes exactly the missing rows (no duplicates, none lost).
+Resumable by construction: each chunk is one LanceDB commit, and a re-run skips every row whose
+slot (id, valid_from) already has the same content hash as its newest row for this encoder
+version, so after a ``kill -9`` the next run writes exactly the missing rows (no duplicates,
+none lost). Slots, not ids: an item's base and full text are two rows re-encoded independently.
 """
 
 from __future__ import annotations
@@ -64,11 +65,10 @@ def encode_modality(
     version = encoder.version
     result = ModalityResult(table_name(spec.entity, spec.modality))
     result.encoder, result.encoder_version = encoder.name, version
-    done = store.latest_hashes(spec.entity, spec.modality, version)
+    done = store.slot_hashes(spec.entity, spec.modality, version)
+    slots = spec.slots()
     todo = [
-        i
-        for i, (id_, h) in enumerate(zip(spec.ids, spec.hashes, strict=True))
-        if done.get(id_) != h
+        i for i, (slot, h) in enumerate(zip(slots, spec.hashes, strict=True)) if done.get(slot) != h
     ]
     result.skipped = len(spec.ids) - len(todo)
     result.errors.update(spec.errors)
@@ -79,6 +79,7 @@ def encode_modality(
         for chunk in engine.run(encoder, factory, inputs, batch_size, chunk_size):
             ids = [spec.ids[todo[r]] for r in chunk.ok]
             hashes = [spec.hashes[todo[r]] for r in chunk.ok]
+            valid_from = [slots[todo[r]][1] for r in chunk.ok]
             store.write(
                 spec.entity,
                 spec.modality,
@@ -88,6 +89,7 @@ def encode_modality(
                 encoder_version=version,
                 content_hashes=hashes,
                 job_id=job_id,
+                valid_from=valid_from,
             )
             errors = {spec.ids[todo[r]]: reason for r, reason in chunk.errors.items()}
             store.record_errors(job_id, spec.entity, spec.modality, errors)

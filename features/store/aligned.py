@@ -1,15 +1,16 @@
-"""The store's one row choice (newest row per id of one encoder version) and the newest vector
-per id aligned to a vocabulary: the read that train, index, eval and serving share (through
-``FeatureStore.aligned``).
+"""The store's one row choice (per id, of one encoder version: the row valid at a time, newest
+first) and those vectors aligned to a vocabulary: the read that train, index, eval and serving
+share (through ``FeatureStore.aligned``), and that point-in-time reads share too.
 
-Rows are chosen on a small (id, encoder_version, created_at) frame and the vectors taken from
-Arrow in one copy, so a 1M-row table is read without materialising Python lists.
+Rows are chosen on a small (id, encoder_version, created_at, valid_from) frame and the vectors
+taken from Arrow in one copy, so a 1M-row table is read without materialising Python lists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -28,6 +29,7 @@ class AlignedVectors:
         present: (n,) bool, True where the table holds a vector for that id.
         encoder_version: the encoder version read (None for plain id/vector tables).
         table_version: LanceDB version of the table at read time (lineage, reuse on reload).
+        as_of: the event-time cut-off read at (None: now, every row a candidate).
     """
 
     table: str
@@ -35,22 +37,37 @@ class AlignedVectors:
     present: np.ndarray
     encoder_version: str | None
     table_version: int
+    as_of: datetime | None = None
 
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
 
     def lineage(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "table": self.table,
             "encoder_version": self.encoder_version,
             "table_version": self.table_version,
             "rows": int(self.present.sum()),
         }
+        if self.as_of is not None:  # only then: "now" reads keep the lineage they always had
+            out["as_of"] = self.as_of.isoformat()
+        return out
 
 
-ROW_CHOICE = ("id", "encoder_version", "created_at")
-"""Columns the row choice reads (plain id/vector tables have only ``id``)."""
+ROW_CHOICE = ("id", "encoder_version", "created_at", "valid_from")
+"""Columns the row choice reads when present (plain id/vector tables have only ``id``; tables
+written before event times existed have no ``valid_from``, which reads as null)."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (canonical timestamps are UTC; naive means UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def valid_at(as_of: datetime) -> pl.Expr:
+    """Rows whose content could be known at ``as_of`` (event time; null = no dated input)."""
+    return pl.col("valid_from").is_null() | (pl.col("valid_from") <= pl.lit(as_utc(as_of)))
 
 
 def newest_version(meta: pl.DataFrame) -> str | None:
@@ -61,44 +78,57 @@ def newest_version(meta: pl.DataFrame) -> str | None:
 
 
 def newest_positions(
-    meta: pl.DataFrame, encoder_version: str | None = None
+    meta: pl.DataFrame, encoder_version: str | None = None, as_of: datetime | None = None
 ) -> tuple[np.ndarray, str | None]:
-    """Row positions, in id order, of the newest row per id of one encoder version.
+    """Row positions, in id order, of the row chosen per id for one encoder version.
 
-    The one row choice of the store: ``encoder_version`` defaults to the newest written; ties
-    on ``created_at`` go to the later row (the later write). Plain ``id``/``vector`` tables
-    (benchmarks, hand-written stores) keep the last row per id.
+    The one row choice of the store. ``encoder_version`` defaults to the newest written. With
+    ``as_of``, only rows valid then (``valid_from`` null or <= ``as_of``) are candidates. The
+    newest ``valid_from`` wins (null counts as oldest): an item's text with its tags beats
+    its tag-free base text once the tags exist, and always when reading "now". Then the newest
+    ``created_at`` (a re-written row replaces the old one); ties go to the later row. Plain
+    ``id``/``vector`` tables (benchmarks, hand-written stores) keep the last row per id.
     """
     if meta.is_empty():
         return np.zeros(0, np.int64), encoder_version
     meta = meta.with_row_index()
+    dated = "valid_from" in meta.columns
     if {"encoder_version", "created_at"} <= set(meta.columns):
+        # Chosen before the as_of filter: a read at any time returns the space serving uses.
         version = encoder_version or newest_version(meta)
         meta = meta.filter(pl.col("encoder_version") == version)
-        meta = meta.sort("created_at", maintain_order=True)
+        order = ["valid_from", "created_at"] if dated else ["created_at"]
+        meta = meta.sort(order, nulls_last=False, maintain_order=True)
     else:
         version = None
+    if as_of is not None and dated:
+        meta = meta.filter(valid_at(as_of))
     keep = meta.unique("id", keep="last", maintain_order=True).sort("id")
     return keep["index"].to_numpy(), version
 
 
 def newest_rows(
-    arrow: pa.Table, encoder_version: str | None = None, columns: Sequence[str] = ("id", "vector")
+    arrow: pa.Table,
+    encoder_version: str | None = None,
+    columns: Sequence[str] = ("id", "vector"),
+    as_of: datetime | None = None,
 ) -> tuple[pa.Table, str | None]:
-    """``columns`` of the newest row per id (``newest_positions``), and the version read.
+    """``columns`` of the chosen row per id (``newest_positions``), and the version read.
 
-    Rows are chosen on the small (id, encoder_version, created_at) frame and taken from Arrow,
-    so the vectors are copied once.
+    Rows are chosen on the small row-choice frame and taken from Arrow, so the vectors are
+    copied once.
     """
     meta = pl.DataFrame(arrow.select([c for c in ROW_CHOICE if c in arrow.column_names]))
-    positions, version = newest_positions(meta, encoder_version)
+    positions, version = newest_positions(meta, encoder_version, as_of)
     return arrow.select(list(columns)).take(positions), version
 
 
-def newest_frame(frame: pl.DataFrame, encoder_version: str | None = None) -> pl.DataFrame:
-    """The newest row per id of a polars frame of feature rows (``newest_positions``)."""
+def newest_frame(
+    frame: pl.DataFrame, encoder_version: str | None = None, as_of: datetime | None = None
+) -> pl.DataFrame:
+    """The chosen row per id of a polars frame of feature rows (``newest_positions``)."""
     meta = frame.select([c for c in ROW_CHOICE if c in frame.columns])
-    positions, _ = newest_positions(meta, encoder_version)
+    positions, _ = newest_positions(meta, encoder_version, as_of)
     return frame[positions]
 
 

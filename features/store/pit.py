@@ -1,20 +1,23 @@
 """Point-in-time correct training frames: nothing from after ``as_of`` leaks in.
 
 Only interactions with ``timestamp <= as_of`` are kept, and each one is joined with, per
-modality, the newest feature row of its item/user whose ``created_at <= as_of``. A vector
-written later (even for a row that existed earlier) is invisible, as it would have been to a
-model trained at ``as_of``.
+modality, the feature row of its item/user valid at ``as_of`` in event time: among rows whose
+``valid_from`` (when their newest dated input, a tag or a review, was written) is null or
+``<= as_of``, the newest ``valid_from`` wins, as in every store read
+(``features.store.aligned.newest_positions``). ``created_at <= as_of`` is kept as a write-time
+guard on top: a vector written later (even for content that existed earlier) is invisible, as
+it would have been to a model trained at ``as_of``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from features.store.aligned import newest_frame
+from features.store.aligned import as_utc, newest_frame
 from features.store.schema import ITEM_MODALITIES, USER_MODALITIES, table_name
 
 if TYPE_CHECKING:  # the store calls this module: a runtime import would be circular
@@ -24,14 +27,19 @@ if TYPE_CHECKING:  # the store calls this module: a runtime import would be circ
 def features_as_of(
     store: FeatureStore, entity: str, modality: str, as_of: datetime
 ) -> pl.DataFrame:
-    """(id, vector, created_at) of the newest row per id written at or before ``as_of``.
+    """(id, vector, created_at, valid_from) of the row per id valid at ``as_of``.
 
-    Uses the encoder version that was newest at ``as_of``, so all rows share one space.
+    Event time chooses (``valid_from`` null or <= ``as_of``, newest wins); only rows written
+    at or before ``as_of`` take part. Uses the encoder version that was newest at ``as_of``,
+    so all rows share one space. Tables without ``valid_from`` read it as null.
     """
-    cols = ["id", "vector", "encoder_version", "created_at"]
-    df = store.read(table_name(entity, modality), columns=cols)
+    as_of = as_utc(as_of)
+    name = table_name(entity, modality)
+    df = store.read(name, columns=store.choice_columns(name))
+    if "valid_from" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("valid_from"))
     known = df.filter(pl.col("created_at") <= pl.lit(as_of))  # what a reader at as_of saw
-    return newest_frame(known).select("id", "vector", "created_at")
+    return newest_frame(known, as_of=as_of).select("id", "vector", "created_at", "valid_from")
 
 
 def training_frame(
@@ -44,11 +52,10 @@ def training_frame(
     """Interactions up to ``as_of`` with per-modality feature vectors as known at ``as_of``.
 
     Adds ``item_<modality>`` / ``user_<modality>`` vector columns (null when the entity had no
-    row yet) and ``..._created_at`` columns so callers can audit the join. Modalities default
-    to every table present in the store.
+    row yet) and ``..._created_at`` / ``..._valid_from`` columns so callers can audit the join.
+    Modalities default to every table present in the store.
     """
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)  # canonical timestamps are UTC
+    as_of = as_utc(as_of)  # canonical timestamps are UTC
     frame = interactions.filter(pl.col("timestamp") <= pl.lit(as_of))
     for entity, key, wanted, default in (
         ("item", "item_id", item_modalities, ITEM_MODALITIES),
@@ -62,7 +69,12 @@ def training_frame(
                 continue
             column = f"{entity}_{modality}"
             feats = features_as_of(store, entity, modality, as_of).rename(
-                {"id": key, "vector": column, "created_at": f"{column}_created_at"}
+                {
+                    "id": key,
+                    "vector": column,
+                    "created_at": f"{column}_created_at",
+                    "valid_from": f"{column}_valid_from",
+                }
             )
             frame = frame.join(feats, on=key, how="left")
     return frame

@@ -1,7 +1,10 @@
 """Table names and Arrow schemas of the feature store.
 
 One table per (entity, modality) so that each encoder writes, versions and is read on its own;
-every row carries its lineage (encoder, encoder version, content hash, job id, created_at).
+every row carries its lineage (encoder, encoder version, content hash, job id, created_at) and
+its event time ``valid_from``: when the newest dated input of the row (a user tag, a review) was
+written. ``created_at`` says when the row was written; ``valid_from`` from when its content
+could have been known. Null = no dated input (catalog metadata, media): valid at any time.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ MODALITIES = tuple(dict.fromkeys(ITEM_MODALITIES + USER_MODALITIES))  # any enti
 ERRORS_TABLE = "embed_errors"
 JOBS_TABLE = "jobs"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+VALID_FROM = pa.field("valid_from", TIMESTAMP)  # absent from tables written before it existed
 # A feature row is unique on these columns: re-writing the same content with the same encoder
 # version in the same job is a no-op (what makes a re-run after a crash duplicate-free).
 ROW_KEY = ["id", "encoder_version", "content_hash", "job_id"]
@@ -44,6 +48,7 @@ def feature_schema(dim: int) -> pa.Schema:
             ("created_at", TIMESTAMP),
             # JSON; for fused rows: which modalities and encoder versions went in, and weights.
             ("lineage", pa.string()),
+            VALID_FROM,
         ]
     )
 

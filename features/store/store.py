@@ -1,9 +1,11 @@
 """``FeatureStore``: per-(entity, modality) LanceDB tables with lineage and time travel.
 
 Rows are append-only: a new encoder version or a changed input writes a new row next to the old
-ones, so older vectors stay readable (and point-in-time reads stay correct). "Latest" means the
-newest ``created_at`` per id within one encoder version: every read chooses its rows with
-``features.store.aligned.newest_positions``.
+ones, so older vectors stay readable (and point-in-time reads stay correct). An id may hold rows
+for several event times (``valid_from``: an item's text before and after its user tags). Every
+read chooses its rows with ``features.store.aligned.newest_positions``: within one encoder
+version, the newest ``valid_from`` (at or before ``as_of`` when given), then the newest
+``created_at``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from features.store.aligned import (
     ROW_CHOICE,
     AlignedVectors,
     align,
+    as_utc,
     newest_rows,
     newest_version,
     to_numpy,
@@ -31,6 +34,7 @@ from features.store.pit import training_frame
 from features.store.schema import (
     ROW_KEY,
     TIMESTAMP,
+    VALID_FROM,
     feature_schema,
     table_name,
     vector_dim,
@@ -38,6 +42,7 @@ from features.store.schema import (
 from recsys.core.interactions import IdVocab
 
 Lookup = tuple[np.ndarray, np.ndarray]  # (ids int64 (n,), vectors float32 (n, dim))
+Slot = tuple[int, datetime | None]  # (id, valid_from): one event time of one id
 
 
 class FeatureStore(JobLogMixin):
@@ -90,18 +95,27 @@ class FeatureStore(JobLogMixin):
         lineage: Mapping[str, Any] | None = None,
         created_at: datetime | None = None,
         replace_on_dim_change: bool = False,
+        valid_from: Sequence[datetime | None] | None = None,
     ) -> int:
         """Append feature rows in one commit; rows already present (same key) are skipped.
 
-        Returns the number of rows inserted. ``replace_on_dim_change`` lets derived tables
-        (fused) start over when their width changes; old versions stay readable via checkout.
+        Returns the number of rows inserted. ``valid_from`` is each row's event time (None:
+        no dated input, the default for every row). ``replace_on_dim_change`` lets derived
+        tables (fused) start over when their width changes; old versions stay readable via
+        checkout.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)  # (n, dim)
         n = len(ids)
-        if vectors.ndim != 2 or vectors.shape[0] != n or len(content_hashes) != n:
+        valid = [None] * n if valid_from is None else [_utc_or_none(v) for v in valid_from]
+        if (
+            vectors.ndim != 2
+            or vectors.shape[0] != n
+            or len(content_hashes) != n
+            or len(valid) != n
+        ):
             raise ValueError(
                 f"write({entity}, {modality}): {n} ids, vectors {vectors.shape}, "
-                f"{len(content_hashes)} hashes: lengths must agree"
+                f"{len(content_hashes)} hashes, {len(valid)} valid_from: lengths must agree"
             )
         if n == 0:
             return 0
@@ -119,6 +133,7 @@ class FeatureStore(JobLogMixin):
                 "job_id": pa.array([job_id] * n, pa.string()),
                 "created_at": pa.array([stamp] * n, TIMESTAMP),
                 "lineage": pa.array([lineage_json] * n, pa.string()),
+                "valid_from": pa.array(valid, TIMESTAMP),
             },
             schema=schema,
         )
@@ -136,6 +151,9 @@ class FeatureStore(JobLogMixin):
         if table is None:
             self.db.create_table(name, data=data)
             return n
+        if VALID_FROM.name not in table.schema.names:
+            # A table from before event times: its rows had no dated input, all-null is exact.
+            table.add_columns(VALID_FROM)
         result = table.merge_insert(ROW_KEY).when_not_matched_insert_all().execute(data)
         return int(result.num_inserted_rows)
 
@@ -188,22 +206,51 @@ class FeatureStore(JobLogMixin):
         """``columns`` (default: all) of the newest row per id of ``where``'s rows, by id."""
         version = encoder_version or self.latest_encoder_version(entity, modality)
         clause = f"encoder_version = {sql_str(version)}" + (f" AND ({where})" if where else "")
-        read = None if columns is None else list(dict.fromkeys([*ROW_CHOICE, *columns]))
-        arrow = self._arrow(self._require(table_name(entity, modality)), clause, read)
+        table = self._require(table_name(entity, modality))
+        choice = [c for c in ROW_CHOICE if c in table.schema.names]
+        read = None if columns is None else list(dict.fromkeys([*choice, *columns]))
+        arrow = self._arrow(table, clause, read)
         return newest_rows(arrow, version, columns=columns or arrow.column_names)[0]
 
     def rows(
         self, entity: str, modality: str, encoder_version: str | None = None, where: str = ""
     ) -> pl.DataFrame:
-        """Latest row per id for one encoder version (default: the newest one)."""
+        """The chosen row per id for one encoder version (default: the newest one)."""
         return pl.DataFrame(self._newest(entity, modality, encoder_version, where))
 
     def latest_hashes(self, entity: str, modality: str, encoder_version: str) -> dict[int, str]:
-        """id -> content hash of its newest row for ``encoder_version`` ({} if none)."""
+        """id -> content hash of the row reads choose for ``encoder_version`` ({} if none)."""
         if not self.has(entity, modality):
             return {}
         rows = self._newest(entity, modality, encoder_version, columns=["id", "content_hash"])
         return dict(zip(rows["id"].to_pylist(), rows["content_hash"].to_pylist(), strict=True))
+
+    def slot_hashes(self, entity: str, modality: str, encoder_version: str) -> dict[Slot, str]:
+        """(id, valid_from) -> content hash of that slot's newest row ({} if none).
+
+        What an incremental job compares against: an id's base and full text are separate
+        slots, each re-encoded only when its own text changed. (A per-slot lookup for writes;
+        reads choose one row per id with ``newest_positions``.)
+        """
+        name = table_name(entity, modality)
+        table = self._open(name)
+        if table is None:
+            return {}
+        wanted = ("id", "valid_from", "created_at", "content_hash")
+        frame = self.read(
+            name,
+            where=f"encoder_version = {sql_str(encoder_version)}",
+            columns=[c for c in wanted if c in table.schema.names],
+        )
+        if "valid_from" not in frame.columns:  # a table from before event times
+            frame = frame.with_columns(
+                pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("valid_from")
+            )
+        newest = frame.sort("created_at", maintain_order=True).unique(
+            ["id", "valid_from"], keep="last", maintain_order=True
+        )
+        rows = newest.select("id", "valid_from", "content_hash").iter_rows()
+        return {(int(i), v): str(h) for i, v, h in rows}
 
     def vectors(self, entity: str, modality: str, encoder_version: str | None = None) -> Lookup:
         """All latest vectors of a table, sorted by id: for index building and training."""
@@ -217,19 +264,25 @@ class FeatureStore(JobLogMixin):
         modality: str,
         vocab: IdVocab,
         encoder_version: str | None = None,
+        as_of: datetime | None = None,
     ) -> AlignedVectors | None:
-        """Newest vector per id of one table, in ``vocab`` order; None if there is no table.
+        """One vector per id of one table, in ``vocab`` order; None if there is no table.
 
         The one read of vectors for training, indexing, evaluation and serving: every caller
-        sees the same encoder version (default: the newest written) and the same rows.
+        sees the same encoder version (default: the newest written) and the same rows. With
+        ``as_of`` (event time), only rows whose inputs existed then are read: an item tagged
+        after ``as_of`` gets its base text, an item first reviewed after it no review vector.
+        Without it, the newest row (full text, all reviews) as serving and "now" training see.
         """
         name = table_name(entity, modality)
         table = self._open(name)
         if table is None:
             return None
-        rows, version = newest_rows(self._arrow(table, columns=_columns(table)), encoder_version)
+        stamp = None if as_of is None else as_utc(as_of)
+        arrow = self._arrow(table, columns=_columns(table))
+        rows, version = newest_rows(arrow, encoder_version, as_of=stamp)
         matrix, present = align(*to_numpy(rows), vocab)
-        return AlignedVectors(name, matrix, present, version, int(table.version))
+        return AlignedVectors(name, matrix, present, version, int(table.version), stamp)
 
     def get(
         self,
@@ -285,7 +338,15 @@ class FeatureStore(JobLogMixin):
         """Point-in-time training rows; see ``features.store.pit.training_frame``."""
         return training_frame(self, interactions, as_of, **kwargs)
 
+    def choice_columns(self, name: str) -> list[str]:
+        """The row-choice and vector columns table ``name`` has (lineage strings left out)."""
+        return _columns(self._require(name))
+
 
 def _columns(table) -> list[str]:
     """What the row choice and the vectors need: lineage strings are not read."""
     return [c for c in (*ROW_CHOICE, "vector") if c in table.schema.names]
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)

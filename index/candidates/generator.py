@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.candidates.base import Candidate, CandidateRequest, CandidateSource
+from index.candidates.base import Candidate, CandidateRequest, CandidateSource, SourceResult
 from index.candidates.merge import merge_candidates
 
 
@@ -39,11 +39,16 @@ class CandidateGenerator:
         # sources follow the quota order; a quota without a loaded source is simply skipped
         self.sources = [by_name[n] for n in self.config.quotas if n in by_name]
 
-    def generate(self, request: CandidateRequest) -> list[Candidate]:
+    def propose(self, request: CandidateRequest) -> list[SourceResult]:
+        """Every source's own ranked proposals, in merge order (what per-source recall and
+        the ranker's source-rank features read)."""
         results, earlier = [], 0
         for source in self.sources:
             quota = self.config.quotas[source.name]
             # ask for enough that the quota fills even if every earlier pick is repeated
             results.append(source.generate(request, quota + earlier))
             earlier += quota
-        return merge_candidates(results, self.config.quotas)
+        return results
+
+    def generate(self, request: CandidateRequest) -> list[Candidate]:
+        return merge_candidates(self.propose(request), self.config.quotas)

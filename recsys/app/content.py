@@ -8,6 +8,7 @@ get zeros and ``mask=False``, which the model treats as "no content".
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,15 @@ import numpy as np
 from features.store import FeatureStore
 from recsys.core.interactions import IdVocab
 from recsys.core.workspace import Workspace
+from recsys.ranking import ContentSpace
 
 log = logging.getLogger(__name__)
 
 ITEM_SOURCES = ("fused", "text")  # preference order
+# What the ranking pipeline reads: content from the item itself. Not "ratings" (fitted on
+# every interaction, so it would carry the label chunk and test into the features) and not
+# "fused" (which includes ratings); collaborative signal comes from the stage-1 models.
+PIPELINE_MODALITIES = ("text", "image", "video", "review_text")
 
 
 def _store(ws: Workspace) -> FeatureStore | None:
@@ -63,3 +69,25 @@ def load_user_text(
     if lineage is not None:
         lineage["user_history_text"] = {"rows": len(ids)}
     return (ids, vectors) if len(ids) else None
+
+
+def load_pipeline_content(
+    ws: Workspace, vocab: IdVocab, as_of: datetime | None = None
+) -> dict[str, ContentSpace]:
+    """Per-modality item vectors aligned with ``vocab``, as known at ``as_of`` (None: now)."""
+    store = _store(ws)
+    out: dict[str, ContentSpace] = {}
+    for modality in PIPELINE_MODALITIES if store is not None else ():
+        if not store.has("item", modality):  # type: ignore[union-attr]
+            continue
+        found = _aligned(store, modality, vocab, as_of)
+        if found is not None and found.present.any():
+            out[modality] = ContentSpace.from_vectors(found.matrix, found.present)
+            log.info("pipeline content %s: %d/%d items", modality, found.present.sum(), len(vocab))
+    return out
+
+
+def _aligned(store, modality: str, vocab: IdVocab, as_of: datetime | None):
+    if as_of is None:
+        return store.aligned("item", modality, vocab)
+    return store.aligned("item", modality, vocab, as_of=as_of)

@@ -1,95 +1,109 @@
-"""`recsys train`: fit the recommenders on the workspace's data into a new artifacts run.
+"""`recsys train`: fit the ranking pipeline on the workspace's data into a new artifacts run.
 
-Popularity and item-kNN are always refit (seconds); the hybrid ranker is trained from scratch, or
-with ``update=True`` warm-started from the latest run's checkpoint and trained on the
-interactions newer than it saw (plus a replay sample of older ones). Events the API logged
-(``<workspace>/events/``) are added to the canonical interactions first.
+A full train runs the pipeline's one training procedure (``recsys.ranking.train``: stage 1 on
+the earlier part, LambdaMART on the label chunk, stage 1 refitted on everything). With
+``update=True`` the latest run's ranker is kept and stage 1 is refitted on all data, the
+tower warm-started from the latest run's (minutes → seconds; retrain fully now and then so the
+ranker learns from recent labels). Events the API logged (``<workspace>/events/``) are added
+to the canonical interactions first. A popularity model is kept next to it for the page's
+"Popular now" row.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from recsys.app.content import load_item_content, load_user_text
+from recsys.app.content import load_pipeline_content
 from recsys.core.catalog import load_workspace_catalog
 from recsys.core.event_log import with_logged_events
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
-from recsys.models.hybrid import HybridRecommender, fit_hybrid, update_hybrid
-from recsys.models.itemknn import ItemKNN
 from recsys.models.popularity import Popularity
+from recsys.ranking import PIPELINE, PipelineConfig, fit_pipeline, load_pipeline
+from recsys.ranking.pipeline import RankingPipeline
+from recsys.ranking.train import refresh_pipeline
 
-HYBRID = "hybrid"
-
-
-def _fit_hybrid(ws: Workspace, catalog, update: bool, directory: Path, log, config) -> dict:
-    """Train (or warm-start) the hybrid ranker, save it, return its lineage."""
-    item_ids = catalog.items["item_id"].to_numpy()
-    lineage: dict = {}
-    content, mask = load_item_content(ws, item_ids, lineage)
-    user_text = load_user_text(ws, lineage)
-    previous = Run.latest(ws.artifacts_dir)
-    checkpoint = previous.model_dir(HYBRID) if previous else None
-    if update and previous is not None and checkpoint is not None and checkpoint.exists():
-        init = HybridRecommender.load(checkpoint)
-        if init.model.content.shape[1] != content.shape[1]:
-            raise ValueError(
-                f"content vectors changed width ({init.model.content.shape[1]} -> "
-                f"{content.shape[1]}) since {previous.name}: run `recsys train` without --update"
-            )
-        if config is not None:
-            init.model.cfg = config
-        rec = update_hybrid(init, catalog.interactions, item_ids, content, log=log,
-                            user_text=user_text)  # fmt: skip
-        rec.lineage["warm_start_from"] = previous.name
-    else:
-        if update:
-            log("train --update: no previous hybrid checkpoint, training from scratch")
-        rec = fit_hybrid(catalog.interactions, item_ids, content, config, log=log,
-                         user_text=user_text)  # fmt: skip
-    rec.lineage["features"] = lineage
-    rec.lineage["items_with_content_vectors"] = int(mask.sum())
-    rec.save(directory)
-    return rec.lineage
+PIPELINE_CONFIG = "pipeline.json"  # optional, in the workspace root: PipelineConfig fields
 
 
-def run_train(ws: Workspace, update: bool = False, log=print, config=None) -> str:
-    """Fit popularity, item-kNN and the hybrid ranker into a new run; mark it LATEST.
+def workspace_pipeline_config(ws: Workspace) -> PipelineConfig:
+    """The workspace's pipeline config (``<ws>/pipeline.json`` over the defaults).
+
+    `recsys train` and `recsys evaluate` both read it, so what is evaluated is what is served.
+    """
+    path = ws.root / PIPELINE_CONFIG
+    if not path.exists():
+        return PipelineConfig()
+    return PipelineConfig.from_dict({**PipelineConfig().to_dict(), **json.loads(path.read_text())})
+
+
+def run_train(
+    ws: Workspace, update: bool = False, log=print, config: PipelineConfig | None = None
+) -> str:
+    """Fit the ranking pipeline (and popularity) into a new run; mark it LATEST.
 
     Args:
         ws: the workspace (canonical data in ``ws.data_dir``, features in ``ws.lancedb_uri``).
-        update: warm-start the hybrid ranker from the latest run instead of a full retrain.
-        log: receives the hybrid ranker's progress lines.
-        config: HybridConfig override (default: the checkpoint's on update, else defaults).
+        update: keep the latest run's ranker, refit stage 1 (tower warm-started) on all data.
+        log: receives progress lines.
+        config: PipelineConfig override (default: the latest run's on update, else defaults).
     """
     catalog, events_summary = with_logged_events(load_workspace_catalog(ws), ws)
     if events_summary:
         log(events_summary)
-    item_vocab = IdVocab.from_ids(catalog.items["item_id"])
-    run = Run.create(ws.artifacts_dir)
-    timings = {}
-    for name, fit in (("popularity", Popularity.fit), ("itemknn", ItemKNN.fit)):
-        start = time.perf_counter()
-        fit(catalog.interactions, item_vocab).save(run.model_dir(name))
-        timings[name] = round(time.perf_counter() - start, 2)
+    vocab = IdVocab.from_ids(catalog.items["item_id"])
+    content = load_pipeline_content(ws, vocab)
+    previous = Run.latest(ws.artifacts_dir)
     start = time.perf_counter()
-    hybrid = _fit_hybrid(ws, catalog, update, run.model_dir(HYBRID), log, config)
-    timings[HYBRID] = round(time.perf_counter() - start, 2)
-    manifest = {
-        "run_id": run.name,
-        "dataset": catalog.summary(),
-        "models": sorted(timings),
-        "fit_seconds": timings,
-        "update": update,
-        "hybrid": {k: hybrid.get(k) for k in ("best_valid_ndcg10", "warm_start_from", "device")},
-        "created_at": datetime.now(UTC).isoformat(),
-    }
-    run.write_manifest(manifest)
+    pipeline: RankingPipeline
+    if update and previous is not None and previous.has_model(PIPELINE):
+        pipeline = refresh_pipeline(
+            load_pipeline(previous), catalog.interactions, catalog.items, content, log_fn=log
+        )
+        pipeline.info["warm_start_from"] = previous.name
+        mode = f"update of {previous.name}"
+    else:
+        if update:
+            log("train --update: no previous pipeline, training from scratch")
+        config = config or workspace_pipeline_config(ws)
+        pipeline = fit_pipeline(catalog.interactions, catalog.items, content, config, log)
+        mode = "full"
+    run = Run.create(ws.artifacts_dir)
+    pipeline.save(run.model_dir(PIPELINE))
+    Popularity.fit(catalog.interactions, vocab).save(run.model_dir(Popularity.name))
+    seconds = round(time.perf_counter() - start, 1)
+    ranker = pipeline.ranker.info if pipeline.ranker else {}
+    run.write_manifest(
+        {
+            "run_id": run.name,
+            "dataset": catalog.summary(),
+            "models": [PIPELINE, Popularity.name],
+            "fit_seconds": {PIPELINE: seconds},
+            "update": update,
+            "pipeline": {
+                "modalities": pipeline.modalities,
+                "tower": pipeline.stage1.tower is not None,
+                **{
+                    k: pipeline.info.get(k)
+                    for k in (
+                        "ease_lambda",
+                        "label_users",
+                        "label_candidate_recall",
+                        "warm_start_from",
+                    )
+                },
+                "ranker": ranker,
+            },
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+    )
     run.mark_latest()
-    fits = ", ".join(f"{k} {v}s" for k, v in timings.items())
-    mode = "update" if hybrid.get("warm_start") else "full"
-    ndcg = hybrid.get("best_valid_ndcg10")
-    return f"train: {run.name} ({fits}; hybrid {mode}, best valid NDCG@10 {ndcg:.3f})"
+    valid = ranker.get("valid_ndcg10")
+    shown = f"{valid:.3f}" if valid is not None else "n/a"
+    return (
+        f"train: {run.name} (pipeline {mode} in {seconds}s; content {pipeline.modalities or 'none'}"
+        f"; ranker {ranker.get('trees')} trees, held-out label NDCG@10 {shown})"
+    )

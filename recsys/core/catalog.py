@@ -1,19 +1,27 @@
-"""The canonical dataset of a workspace: items, users, interactions and where media lives."""
+"""The canonical dataset of a workspace: items, users, interactions, dated tag events and where
+media lives."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from recsys.core.atomic import replace_dir
+from recsys.core.schemas import TAG_EVENTS_SCHEMA
 from recsys.core.workspace import Workspace
 
 MANIFEST = "dataset.json"
+TAG_EVENTS = "tag_events.parquet"
+
+
+def no_tag_events() -> pl.DataFrame:
+    """The empty tag-events table (a source whose tags, if any, are undated metadata)."""
+    return pl.DataFrame(schema=TAG_EVENTS_SCHEMA)
 
 
 class CatalogMissingError(FileNotFoundError):
@@ -27,11 +35,14 @@ class Catalog:
     interactions: pl.DataFrame
     media_root: Path | None = None
     name: str = "dataset"
+    # Who tagged what when (``TAG_EVENTS_SCHEMA``): lets content features be built as of a date.
+    tag_events: pl.DataFrame = field(default_factory=no_tag_events)
 
     def summary(self) -> str:
+        tags = f", {self.tag_events.height:,} tag events" if self.tag_events.height else ""
         return (
             f"{self.name}: {self.items.height:,} items, {self.users.height:,} users, "
-            f"{self.interactions.height:,} interactions"
+            f"{self.interactions.height:,} interactions{tags}"
         )
 
     def resolve_media(self, relative: str | None) -> Path | None:
@@ -53,6 +64,7 @@ class Catalog:
             self.items.write_parquet(tmp / "items.parquet")
             self.users.write_parquet(tmp / "users.parquet")
             self.interactions.write_parquet(tmp / "interactions.parquet")
+            self.tag_events.write_parquet(tmp / TAG_EVENTS)
             manifest = {
                 "name": self.name,
                 "media_root": str(self.media_root) if self.media_root else None,
@@ -60,6 +72,7 @@ class Catalog:
                     "items": self.items.height,
                     "users": self.users.height,
                     "interactions": self.interactions.height,
+                    "tag_events": self.tag_events.height,
                 },
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -78,12 +91,15 @@ class Catalog:
             )
         manifest = json.loads(manifest_path.read_text())
         media_root = manifest.get("media_root")
+        tags = directory / TAG_EVENTS
         return cls(
             items=pl.read_parquet(directory / "items.parquet"),
             users=pl.read_parquet(directory / "users.parquet"),
             interactions=pl.read_parquet(directory / "interactions.parquet"),
             media_root=Path(media_root) if media_root else None,
             name=manifest.get("name", "dataset"),
+            # Workspaces written before tag events were kept have no file: no dated tags.
+            tag_events=pl.read_parquet(tags) if tags.exists() else no_tag_events(),
         )
 
 

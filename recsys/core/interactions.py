@@ -123,3 +123,21 @@ def positive_matrix(interactions: pl.DataFrame, items: IdVocab) -> tuple[IdVocab
     pos = positives(interactions)
     users = IdVocab.from_ids(pos["user_id"])
     return users, user_item_matrix(pos, users, items, weight=None)
+
+
+def signal_matrix(
+    interactions: pl.DataFrame, items: IdVocab, signal: str = "liked"
+) -> tuple[IdVocab, sp.csr_matrix]:
+    """Binary user x item matrix a collaborative model learns from, and its user vocabulary.
+
+    ``"liked"``: ``positive_matrix`` (dislikes and abandoned views dropped). ``"all"``: every
+    interaction counts 1, dislikes included: a 1-star rating still says "this was worth a look",
+    which can help co-occurrence models on sparse data; tuning decides which signal wins.
+    """
+    if signal == "liked":
+        return positive_matrix(interactions, items)
+    if signal == "all":
+        pairs = seen_pairs(interactions)
+        users = IdVocab.from_ids(pairs["user_id"])
+        return users, user_item_matrix(pairs, users, items, weight=None)
+    raise ValueError(f"unknown signal {signal!r}; choose 'liked' or 'all'")

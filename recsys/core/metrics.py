@@ -15,9 +15,11 @@ import scipy.sparse as sp
 
 
 def hits_matrix(top: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
-    """(U, K) bool: is the item at rank r relevant for user u."""
+    """(U, K) bool: is the item at rank r relevant for user u (-1 = an empty slot: never)."""
+    if not top.size:
+        return np.zeros(top.shape, bool)
     rows = np.arange(top.shape[0])[:, None]
-    return np.asarray(relevant[rows, top].todense() > 0) if top.size else np.zeros(top.shape, bool)
+    return np.asarray(relevant[rows, np.maximum(top, 0)].todense() > 0) & (top >= 0)
 
 
 class Metric(ABC):

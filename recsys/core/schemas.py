@@ -47,17 +47,29 @@ INTERACTIONS_SCHEMA: dict[str, pl.DataType] = {
     "watch_fraction": pl.Float32(),
 }
 
+# One user tag on one item, dated by when it was written (event time). Sources whose tags are
+# catalog metadata with no date (the synthetic catalog) have none; ``items.tags`` then holds
+# undated tags only. ``tag`` is normalised as in ``items.tags`` so the two can be matched.
+TAG_EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "user_id": pl.Int64(),
+    "item_id": pl.Int64(),
+    "tag": pl.String(),
+    "timestamp": TIMESTAMP,
+}
+
 # Columns that must be present and non-null; the others may be missing (filled with nulls).
 REQUIRED: dict[str, tuple[str, ...]] = {
     "items": ("item_id", "title"),
     "users": ("user_id",),
     "interactions": ("user_id", "item_id", "timestamp", "kind"),
+    "tag_events": ("item_id", "tag", "timestamp"),
 }
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "items": ITEMS_SCHEMA,
     "users": USERS_SCHEMA,
     "interactions": INTERACTIONS_SCHEMA,
+    "tag_events": TAG_EVENTS_SCHEMA,
 }
 
 # A rating at or above this counts as a like; below it an interaction is not a positive.

@@ -2,17 +2,21 @@
 
 Files: ratings.csv (userId,movieId,rating,timestamp), movies.csv (movieId,title,genres with
 '|'), optional tags.csv (userId,movieId,tag,timestamp), links.csv (movieId,imdbId,tmdbId) and
-posters/<movieId>.jpg. MovieLens has no plot summaries, so an item's description is built from
-its genres and the community tags; that is all the text signal this dataset has.
+posters/<movieId>.jpg. MovieLens has no plot summaries, so the text signal is the genres and the
+community tags. Tags are user events: besides the aggregated ``items.tags`` the loader keeps every
+dated tag (``tag_events``) so item text can be rebuilt as it stood at a cut-off; ``description``
+stays empty (a copy of the tags there would be undated).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from recsys.core.catalog import no_tag_events
 from recsys.core.schemas import TIMESTAMP
 from recsys.datasets.csvio import read_csv_checked
 from recsys.datasets.raw import RawDataset
@@ -31,11 +35,18 @@ _YEAR = r"\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$"
 _ARTICLE = r"^(.+), (The|A|An)$"
 
 
+@dataclass
+class MovieLensRaw(RawDataset):
+    """A MovieLens read: the common raw tables plus the dated tag events (canonical names)."""
+
+    tag_events: pl.DataFrame = field(default_factory=no_tag_events)
+
+
 def is_movielens(src: Path) -> bool:
     return (src / RATINGS).is_file() or (src / MOVIES).is_file()
 
 
-def read_movielens(src: Path) -> RawDataset:
+def read_movielens(src: Path) -> MovieLensRaw:
     """Read a MovieLens folder into canonical-named frames (conformed later by preprocess)."""
     src = Path(src)
     for name in (RATINGS, MOVIES):
@@ -66,7 +77,8 @@ def read_movielens(src: Path) -> RawDataset:
             {"movieId": pl.Int64, "imdbId": pl.String, "tmdbId": pl.Int64},
             required=("movieId",),
         )
-    items = movie_items(movies, tags, _poster_ids(src / POSTERS))
+    tagged = tag_rows(tags)
+    items = movie_items(movies, tagged, _poster_ids(src / POSTERS))
     interactions = ratings.select(
         pl.col("userId").alias("user_id"),
         pl.col("movieId").alias("item_id"),
@@ -81,7 +93,7 @@ def read_movielens(src: Path) -> RawDataset:
         .agg(pl.col("timestamp").min().alias("created_at"))
         .sort("user_id")
     )
-    return RawDataset(
+    return MovieLensRaw(
         items=items,
         users=users,
         interactions=interactions,
@@ -91,14 +103,14 @@ def read_movielens(src: Path) -> RawDataset:
             "items": str(src / MOVIES),
             "users": str(src / RATINGS),
             "interactions": str(src / RATINGS),
+            "tag_events": str(src / TAGS),
         },
+        tag_events=tag_events(tagged),
     )
 
 
-def movie_items(
-    movies: pl.DataFrame, tags: pl.DataFrame | None, poster_ids: set[int]
-) -> pl.DataFrame:
-    """Canonical item rows from movies.csv (+ tags, + which posters exist)."""
+def movie_items(movies: pl.DataFrame, tags: pl.DataFrame, poster_ids: set[int]) -> pl.DataFrame:
+    """Canonical item rows from movies.csv (+ ``tag_rows``, + which posters exist)."""
     raw_title = pl.col("title").str.strip_chars()
     title = raw_title.str.replace(_YEAR, "").str.strip_chars()
     genres = (
@@ -118,17 +130,12 @@ def movie_items(
     items = items.join(item_tags(tags), on="item_id", how="left").with_columns(
         pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
-    genre_text = pl.col("genres").list.join(", ")
-    tag_text = pl.col("tags").list.join(", ")
-    description = pl.concat_str(
-        pl.when(pl.col("genres").list.len() > 0).then(pl.format("Genres: {}.", genre_text)),
-        pl.when(pl.col("tags").list.len() > 0).then(pl.format("Tags: {}.", tag_text)),
-        separator=" ",
-        ignore_nulls=True,
-    )
+    # No plot summaries: the genres and tags are the text, and item text renders both columns.
+    # A copy in the undated description would repeat them, and would show each tag before it
+    # was written (``tag_events`` dates them).
     has_poster = pl.col("item_id").is_in(sorted(poster_ids))
     return items.with_columns(
-        pl.when(description != "").then(description).alias("description"),
+        pl.lit(None, dtype=pl.String).alias("description"),
         pl.when(has_poster).then(pl.format("posters/{}.jpg", "item_id")).alias("poster_path"),
         pl.lit(None, dtype=pl.String).alias("trailer_path"),
     ).select(
@@ -136,17 +143,38 @@ def movie_items(
     )
 
 
-def item_tags(tags: pl.DataFrame | None) -> pl.DataFrame:
-    """item_id -> lowercase unique tags, most frequent first (ties alphabetical), capped."""
+def tag_rows(tags: pl.DataFrame | None) -> pl.DataFrame:
+    """tags.csv in canonical names, tag normalised (stripped, lowercase), blank tags dropped.
+
+    ``timestamp`` (UTC) is null where the row has none: such a tag is undated metadata.
+    """
     if tags is None or tags.is_empty():
-        return pl.DataFrame(schema={"item_id": pl.Int64, "tags": pl.List(pl.String)})
+        return no_tag_events()
     return (
         tags.select(
+            pl.col("userId").alias("user_id"),
             pl.col("movieId").alias("item_id"),
             pl.col("tag").str.strip_chars().str.to_lowercase().alias("tag"),
+            pl.col("timestamp").alias("epoch"),
         )
-        .filter(pl.col("tag").is_not_null() & (pl.col("tag") != ""))
-        .group_by("item_id", "tag")
+        .filter(
+            pl.col("item_id").is_not_null() & pl.col("tag").is_not_null() & (pl.col("tag") != "")
+        )
+        .select("user_id", "item_id", "tag", _epoch_seconds("epoch").alias("timestamp"))
+    )
+
+
+def tag_events(rows: pl.DataFrame) -> pl.DataFrame:
+    """The dated tags of ``tag_rows``: what point-in-time item text is rebuilt from."""
+    return rows.filter(pl.col("timestamp").is_not_null())
+
+
+def item_tags(rows: pl.DataFrame) -> pl.DataFrame:
+    """item_id -> unique tags of ``tag_rows``, most frequent first (ties alphabetical), capped."""
+    if rows.is_empty():
+        return pl.DataFrame(schema={"item_id": pl.Int64, "tags": pl.List(pl.String)})
+    return (
+        rows.group_by("item_id", "tag")
         .len()
         .sort(["item_id", "len", "tag"], descending=[False, True, False])
         .group_by("item_id", maintain_order=True)

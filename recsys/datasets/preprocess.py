@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recsys.core.catalog import Catalog
+from recsys.core.catalog import Catalog, no_tag_events
 from recsys.core.validation import DataValidationError, ValidationReport, clean, conform
 from recsys.core.workspace import Workspace
 from recsys.datasets import movielens
@@ -56,8 +56,11 @@ def preprocess(src: Path, ws: Workspace) -> str:
         report = ValidationReport()
         items = _clear_unsafe_media_paths(items, report)
         items, users, interactions, report = clean(items, users, interactions, report)
+        tags = _dated_tags(raw, items, report)
         bar.update()
-        catalog = Catalog(items, users, interactions, media_root=raw.media_root, name=raw.name)
+        catalog = Catalog(
+            items, users, interactions, media_root=raw.media_root, name=raw.name, tag_events=tags
+        )
         catalog.save(ws.data_dir)
         bar.update()
     seconds = time.perf_counter() - began
@@ -107,6 +110,17 @@ def read_synthetic(src: Path) -> RawDataset:
         name=src.name or "synthetic",
         source_files={t: str(src / n) for t, n in SYNTHETIC_TABLES.items()},
     )
+
+
+def _dated_tags(raw: RawDataset, items: pl.DataFrame, report: ValidationReport) -> pl.DataFrame:
+    """Conformed tag events of the kept items (none for sources without dated tags)."""
+    if not isinstance(raw, movielens.MovieLensRaw):  # the only source with dated tags so far
+        return no_tag_events()
+    events = conform(raw.tag_events, "tag_events", raw.source_files.get("tag_events"))
+    # A tag of a dropped item can enter no text; keeping it would only mislead counts.
+    dangling = ~pl.col("item_id").is_in(items["item_id"].implode())
+    report.add("tag_events", "dangling item_id", int(events.select(dangling.sum()).item()))
+    return events.filter(~dangling)
 
 
 def _clear_unsafe_media_paths(items: pl.DataFrame, report: ValidationReport) -> pl.DataFrame:

@@ -14,7 +14,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from recsys.core.artifacts import load_arrays, save_arrays
-from recsys.core.interactions import IdVocab, positive_matrix
+from recsys.core.interactions import IdVocab, signal_matrix
 from recsys.models.base import Recommender, register
 
 
@@ -46,11 +46,14 @@ class ALS(Recommender):
         alpha: float = 10.0,
         iterations: int = 15,
         seed: int = 0,
+        signal: str = "liked",
     ) -> ALS:
+        """``alpha``: confidence of an observed pair (see ``fold_in``); ``signal``: learn from
+        liked items ("liked") or from every interaction ("all")."""
         from implicit.cpu.als import AlternatingLeastSquares  # heavy: only when fitting
         from threadpoolctl import threadpool_limits
 
-        user_vocab, x = positive_matrix(interactions, item_vocab)  # (users, items)
+        user_vocab, x = signal_matrix(interactions, item_vocab, signal)  # (users, items)
 
         # implicit parallelises itself; a threaded BLAS underneath oversubscribes the cores
         with threadpool_limits(1, "blas"):

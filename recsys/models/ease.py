@@ -10,7 +10,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from recsys.core.artifacts import load_arrays, save_arrays
-from recsys.core.interactions import IdVocab, positive_matrix
+from recsys.core.interactions import IdVocab, signal_matrix
 from recsys.models.base import Recommender, register
 
 
@@ -35,8 +35,15 @@ class EASE(Recommender):
         self.lam = lam
 
     @classmethod
-    def fit(cls, interactions: pl.DataFrame, item_vocab: IdVocab, lam: float = 100.0) -> EASE:
-        user_vocab, x = positive_matrix(interactions, item_vocab)
+    def fit(
+        cls,
+        interactions: pl.DataFrame,
+        item_vocab: IdVocab,
+        lam: float = 100.0,
+        signal: str = "liked",
+    ) -> EASE:
+        """``signal``: learn from liked items ("liked") or every interaction ("all")."""
+        user_vocab, x = signal_matrix(interactions, item_vocab, signal)
         active, weights = ease_weights(x, lam)
         return cls(item_vocab, user_vocab, active, weights, lam)
 

@@ -10,7 +10,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from recsys.core.artifacts import load_arrays, save_arrays, sparse_from_arrays, sparse_to_arrays
-from recsys.core.interactions import IdVocab, positive_matrix
+from recsys.core.interactions import IdVocab, signal_matrix
 from recsys.models.base import Recommender, register
 
 
@@ -33,8 +33,10 @@ class ItemKNN(Recommender):
         item_vocab: IdVocab,
         neighbours: int = 100,
         shrink: float = 10.0,
+        signal: str = "liked",
     ) -> ItemKNN:
-        user_vocab, matrix = positive_matrix(interactions, item_vocab)
+        """``signal``: co-occurrence of liked items ("liked") or of every interaction ("all")."""
+        user_vocab, matrix = signal_matrix(interactions, item_vocab, signal)
         return cls(item_vocab, user_vocab, item_similarity(matrix, neighbours, shrink), neighbours)
 
     def score(self, users: np.ndarray, histories: sp.csr_matrix) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""RecommendationEngine: candidates → score → re-rank → explain, over one immutable snapshot."""
+"""RecommendationEngine: the run's ranking pipeline, item lookups and search over one snapshot."""
 
 from __future__ import annotations
 
@@ -10,16 +10,11 @@ import numpy as np
 from features.store import ITEM_MODALITIES, table_name
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
+from recsys.ranking import RankedList, RankRequest
 from serving.engine.encoders import EncoderPool, EncoderUnavailable
-from serving.engine.explain import explain_batch, explain_similar
-from serving.engine.rerank import mmr
+from serving.engine.explain import explain_similar
 from serving.engine.snapshot import Snapshot, load_snapshot
 from serving.engine.vectors import ModalityVectors
-
-HISTORY_WINDOW = 50  # most recent likes that shape the taste vector (bounded cost per request)
-MIN_BUDGET = 200  # each candidate source's quota is max(MIN_BUDGET, 5 k)
-# Blend weights of the candidate scores; each term is on a 0..1-ish scale.
-W_COLLAB, W_CONTENT, W_QUERY, W_POP = 1.0, 0.6, 1.0, 0.1
 
 
 class UnknownItemError(KeyError):
@@ -38,6 +33,8 @@ class Recommendation:
     rank: int
     reason: str
     poster_url: str | None
+    reason_kind: str | None = None  # the feature group behind the reason (text, image, …)
+    contributions: dict[str, float] | None = None  # the ranker's largest feature contributions
 
 
 @dataclass(frozen=True)
@@ -137,157 +134,68 @@ class RecommendationEngine:
     ) -> RecommendationList:
         """Top-``k`` for a catalog user and/or session ``history`` (item ids) and/or ``text``.
 
-        Unknown ids in ``history``/``seen`` are ignored (they may come from a newer catalog).
+        Everything is ranked by the run's pipeline — the object `recsys evaluate` scores.
+        The engine only adds what the run cannot know: likes/views logged since it was
+        trained (``history``/``seen``) and the text query's embedding. Unknown ids in
+        ``history``/``seen`` are ignored (they may come from a newer catalog).
         """
         snap = self.snap
+        models = snap.models
+        ids = snap.items.vocab.ids
         uid = -1 if user_id is None else user_id  # -1: no catalog user
-        liked = self._merge(snap.histories.liked.get(uid), history)
-        seen_idx = self._merge(snap.histories.seen.get(uid), (history or []) + (seen or []))
-        recent = liked[-HISTORY_WINDOW:]
+        # the catalog's history of the user (newer than the run when events were merged)
+        catalog_liked = ids[snap.histories.liked.get(uid, np.zeros(0, np.int64))].tolist()
+        catalog_seen = ids[snap.histories.seen.get(uid, np.zeros(0, np.int64))].tolist()
         query = self._embed_query(text) if text and text.strip() else None
-        cold = not len(recent) and query is None
-        space = snap.user_space
-        taste = self._taste_vector(user_id, recent)
         mask = snap.items.filter_mask(genre, year_min, year_max)
-        cands = self._candidates(recent, seen_idx if exclude_seen else None, taste, query, k, mask)
-        collab = None  # item-kNN scores of every item, for the heuristic blend
-        if len(recent) and snap.models.similarity is not None:
-            collab = np.asarray(snap.models.similarity[recent].sum(axis=0)).ravel()  # (n,)
-        rescored = None
-        if taste is not None and space is not None and space.name == "hybrid":
-            rescored = self._hybrid_rescored(taste, recent, cands)
-        if rescored is not None:  # the fitted blend already weighs popularity and collab scores
-            score = rescored
-        else:
-            score = self._heuristic_score(cands, collab, taste, space)
-        if query is not None:
-            score += W_QUERY * (self.modality("text").matrix[cands] @ query)
-        picked, picked_scores = self._rerank(cands, score, k, diversity)
-        reasons = explain_batch(
-            picked,
-            recent,
-            snap.items.titles,
-            snap.modalities,
-            snap.models.similarity,
-            query=text,
-            cold=cold,
+        allowed = None
+        if mask is not None:
+            pos = models.catalog_index
+            allowed = np.where(pos >= 0, mask[np.maximum(pos, 0)], False)
+        result = models.pipeline.recommend(
+            RankRequest(
+                user_id=user_id,
+                history=tuple(catalog_liked + list(history or [])),
+                seen=tuple(catalog_seen + list(seen or [])),
+                query=query,
+                query_text=text,
+                k=k,
+                exclude_seen=exclude_seen,
+                diversity=diversity,
+                allowed=allowed,
+            )
         )
         return RecommendationList(
-            self._rows(picked, picked_scores, reasons),
-            cold,
+            self._ranked_rows(result),
+            result.cold_start,
             self.model_version,
             self.index_version,
         )
 
-    def _candidates(
-        self,
-        recent: np.ndarray,
-        seen: np.ndarray | None,
-        taste: np.ndarray | None,
-        query: np.ndarray | None,
-        k: int,
-        mask: np.ndarray | None,
-    ) -> np.ndarray:
-        """Dense indices (C,) of the candidates: the sources' merge, filtered, topped up.
-
-        ``seen`` (dense indices, None to keep them) never comes back; ``mask`` (n,) bool
-        keeps only the items passing the genre/year filters.
-        """
-        snap = self.snap
-        budget = max(MIN_BUDGET, 5 * k)
-        ids = snap.items.vocab.ids
-        exclude = ids[seen] if seen is not None else ids[:0]
-        found = snap.candidates.generate(ids[recent], exclude, taste, query, budget)
-        cands = snap.candidates.indices(found)
-        allowed = np.ones(len(snap.items), bool)
-        if seen is not None:
-            allowed[seen] = False  # the sources skipped them; the top-up below must too
-        if mask is not None:
-            allowed &= mask
-        cands = cands[allowed[cands]]
-        if len(cands) < k:  # filters removed too much: top up from the popularity order
-            extra = snap.models.pop_order[allowed[snap.models.pop_order]]
-            cands = np.unique(np.concatenate([cands, extra[: k + budget]]))
-        return cands
-
-    def _heuristic_score(self, cands, collab, taste, space) -> np.ndarray:
-        """Fixed-weight blend used when no validation-fitted re-scorer is available."""
-        pop = self.snap.models.popularity
-        score = W_POP * pop[cands] / max(pop.max(), 1e-6)
-        if collab is not None and collab.max() > 0:
-            score += W_COLLAB * collab[cands] / collab.max()
-        if taste is not None and space is not None:
-            affinity = space.matrix[cands] @ taste  # (C,)
-            if space.name == "hybrid":  # logits, not cosines: bring to a 0..1 scale
-                affinity = affinity / max(float(np.abs(affinity).max()), 1e-6)
-            score += W_CONTENT * affinity
-        return score
-
-    def _hybrid_rescored(self, taste, recent, cands) -> np.ndarray | None:
-        """The hybrid's re-scorer (tower, EASE, content, popularity, cold flag), scaled 0..1.
-
-        It standardises features over the whole catalog, so it scores every item and the
-        candidates are read out of that; at catalog sizes served here this is one mat-vec.
-        """
-        hybrid = self.snap.models.hybrid
-        if hybrid is None or hybrid.rescorer is None:
-            return None
-        ids = self.snap.items.vocab.ids
-        seq = hybrid.item_vocab.index(ids[recent])
-        dot = (hybrid.item_vectors() @ taste)[None]  # (1, N)
-        blended = hybrid.rescore(dot, [seq[seq >= 0]])[0]
-        pos = hybrid.item_vocab.index(ids[cands])
-        out = np.where(pos >= 0, blended[np.maximum(pos, 0)], blended.min())
-        lo, hi = float(out.min()), float(out.max())
-        return ((out - lo) / max(hi - lo, 1e-6)).astype(np.float32)
-
-    def _merge(self, base: np.ndarray | None, ids: list[int] | None) -> np.ndarray:
-        base = np.zeros(0, np.int64) if base is None else base
-        if not ids:
-            return base
-        idx = self.snap.items.vocab.index(ids)
-        extra = idx[idx >= 0]
-        merged = np.concatenate([base[~np.isin(base, extra)], extra])
-        _, first = np.unique(merged[::-1], return_index=True)  # keep the latest occurrence
-        return merged[::-1][np.sort(first)][::-1]
-
-    def _taste_vector(self, user_id: int | None, recent: np.ndarray) -> np.ndarray | None:
-        space = self.snap.user_space
-        if space is None or not len(recent):
-            return None
-        if space.name == "hybrid":
-            vec = self._hybrid_user(user_id, recent)
-            if vec is not None:
-                return vec
-        rows = recent[space.present[recent]]
-        if not len(rows):
-            return None
-        vec = space.matrix[rows].mean(axis=0)  # (d,)
-        return vec / max(float(np.linalg.norm(vec)), 1e-12)
-
-    def _hybrid_user(self, user_id, recent) -> np.ndarray | None:
-        hybrid = self.snap.models.hybrid
-        if hybrid is None:
-            return None
-        uidx = hybrid.user_vocab.index([user_id if user_id is not None else -1])
-        seq = hybrid.item_vocab.index(self.snap.items.vocab.ids[recent])
-        known = seq[seq >= 0].tolist()  # items the model was trained on
-        return np.asarray(hybrid.encode_users(uidx, [known]), np.float32)[0]
+    def _ranked_rows(self, result: RankedList) -> list[Recommendation]:
+        idx = self.snap.items.vocab.index(result.item_ids)
+        rows: list[Recommendation] = []
+        for r, (i, s) in enumerate(zip(idx, result.scores, strict=True)):
+            if i < 0:  # trained on an item the catalog has since dropped
+                continue
+            exp = result.explanations[r] if result.explanations else None
+            rows.append(
+                Recommendation(
+                    int(self.snap.items.vocab.ids[i]),
+                    self.title(i),
+                    round(float(s), 5),
+                    len(rows) + 1,
+                    exp.reason if exp else "",
+                    self.poster_url(i),
+                    exp.group if exp else None,
+                    exp.contributions if exp else None,
+                )
+            )
+        return rows
 
     def _embed_query(self, text: str) -> np.ndarray:
         self.modality("text")  # raise the clear error before loading a model for nothing
         return np.asarray(self.encoders.embed_text([text]), np.float32)[0]
-
-    def _rerank(self, cands, score, k, diversity):
-        order = np.argsort(-score, kind="stable")
-        space = self.snap.content_space
-        if diversity > 0 and space is not None:
-            pool = order[: max(3 * k, 50)]
-            picked = mmr(cands[pool], score[pool], space.matrix[cands[pool]], k, diversity)
-            lookup = dict(zip(cands.tolist(), score.tolist(), strict=True))
-            return picked, np.asarray([lookup[int(i)] for i in picked], np.float32)
-        top = order[:k]
-        return cands[top], score[top]
 
     def _rows(self, picked, scores, reasons) -> list[Recommendation]:
         ids = self.snap.items.vocab.ids

@@ -1,9 +1,10 @@
-"""One-line, modality-grounded reasons: which history item a suggestion resembles, and how."""
+"""Reasons for "more like this" lists: in which modalities an item resembles the source item.
+
+Recommendation reasons come from the ranker (``recsys.ranking.explain``)."""
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from serving.engine.vectors import ModalityVectors
 
@@ -11,43 +12,6 @@ from serving.engine.vectors import ModalityVectors
 MODALITY_WORDS = {"text": "plot", "image": "poster", "video": "trailer", "fused": "overall feel"}
 # A similarity this many standard deviations above a random pair counts as "similar".
 HIGH_Z = 1.0
-
-
-def explain_batch(
-    picked: np.ndarray,
-    history: np.ndarray,
-    titles: list[str],
-    modalities: dict[str, ModalityVectors],
-    similarity: sp.csr_matrix | None,
-    query: str | None = None,
-    cold: bool = False,
-) -> list[str]:
-    """Reason for each of ``picked`` (item indices) shown to someone who liked ``history``.
-
-    Preference order: the modalities in which the item is unusually close to one liked title
-    ("poster and plot similar to X"), then co-watching ("viewers who watched X also watched
-    this"), then the free-text query, then popularity.
-    """
-    if not len(picked):
-        return []
-    anchors, words = _content_anchors(picked, history, modalities)
-    co = None
-    if similarity is not None and len(history):
-        co = similarity[history][:, picked].toarray()  # (H, K)
-    reasons = []
-    for j in range(len(picked)):
-        if words[j]:
-            reasons.append(f"{' and '.join(words[j])} similar to {titles[anchors[j]]}")
-        elif co is not None and co[:, j].max() > 0:
-            title = titles[int(history[int(np.argmax(co[:, j]))])]
-            reasons.append(f"viewers who watched {title} also watched this")
-        elif query:
-            reasons.append(f"matches “{_clip(query)}”")
-        elif cold or not len(history):
-            reasons.append("popular right now")
-        else:
-            reasons.append("popular with viewers like you")
-    return reasons
 
 
 def _content_anchors(picked, history, modalities):
@@ -87,8 +51,3 @@ def explain_similar(
         w = [first, *[x for x in w if x != first]][:2] if first else (w or ["content"])
         out.append(f"{' and '.join(w)} similar to {title}")
     return out
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from recsys.core.catalog import Catalog
-from recsys.core.interactions import IdVocab, positive_weight
+from recsys.core.interactions import IdVocab
 
 
 @dataclass(frozen=True)
@@ -60,28 +59,3 @@ class ItemTable:
         if year_max is not None:
             mask &= (self.years <= year_max) & (self.years >= 0)
         return mask
-
-
-@dataclass(frozen=True)
-class Histories:
-    """Per user: liked items (oldest first) and every item seen, as dense item indices."""
-
-    liked: dict[int, np.ndarray]
-    seen: dict[int, np.ndarray]
-
-    @classmethod
-    def from_interactions(cls, interactions: pl.DataFrame, vocab: IdVocab) -> Histories:
-        df = interactions.select(
-            "user_id", "item_id", "timestamp", positive_weight().alias("w")
-        ).sort("timestamp")
-        idx = vocab.index(df["item_id"].to_numpy())
-        df = df.with_columns(pl.Series("idx", idx)).filter(pl.col("idx") >= 0)
-        grouped = df.group_by("user_id", maintain_order=True).agg(
-            pl.col("idx").filter(pl.col("w") > 0).unique(maintain_order=True).alias("liked"),
-            pl.col("idx").unique().alias("seen"),
-        )
-        liked, seen = {}, {}
-        for uid, lk, sn in grouped.iter_rows():
-            liked[int(uid)] = np.asarray(lk, np.int64)
-            seen[int(uid)] = np.asarray(sn, np.int64)
-        return cls(liked, seen)

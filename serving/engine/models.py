@@ -1,4 +1,4 @@
-"""Trained models of one run, re-indexed onto the catalog's item order."""
+"""What the engine ranks with from one run: its ranking pipeline (THE scoring path)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
-from recsys.models.hybrid import HybridRecommender
-from recsys.models.itemknn import ItemKNN
-from recsys.models.popularity import Popularity
+from recsys.ranking import RankingPipeline, load_pipeline
 
 
 @dataclass(frozen=True)
 class RunModels:
-    """What the engine scores with; ``hybrid`` is None until the hybrid ranker is trained."""
+    """The run's pipeline and where its items sit in the served catalog."""
 
     run: Run
     manifest: dict[str, Any]
-    popularity: np.ndarray  # (n,) float32 log1p(count), catalog order
-    pop_order: np.ndarray  # (n,) item indices, most popular first
-    similarity: sp.csr_matrix | None  # (n, n) item-kNN, catalog order
-    hybrid: HybridRecommender | None
+    pipeline: RankingPipeline
+    catalog_index: np.ndarray  # (n_pipeline,) catalog index of each pipeline item, -1 gone
+    pipeline_index: np.ndarray  # (n_catalog,) pipeline index of each catalog item, -1 new
 
     @property
     def version(self) -> str:
@@ -32,50 +28,16 @@ class RunModels:
 
 
 def load_run_models(run: Run, vocab: IdVocab) -> RunModels:
-    """Load the run's models; popularity is required, item-kNN and the hybrid are optional.
+    """Load the run's pipeline the way evaluation does (``load_pipeline``).
 
     Raises:
-        FileNotFoundError: the run has no popularity model (not a finished training run).
+        FileNotFoundError: the run has no pipeline (not a finished `recsys train` run).
     """
-    if not run.model_dir(Popularity.name).exists():
-        raise FileNotFoundError(
-            f"{run.path} has no {run.model_dir(Popularity.name).relative_to(run.path)}: "
-            "run `recsys train` then `recsys index`"
-        )
-    pop = Popularity.load(run.model_dir(Popularity.name))
-    popularity = np.log1p(_to_catalog(pop.counts, pop.item_vocab, vocab)).astype(np.float32)
-    similarity = None
-    if run.model_dir(ItemKNN.name).exists():
-        knn = ItemKNN.load(run.model_dir(ItemKNN.name))
-        similarity = _matrix_to_catalog(knn.similarity, knn.item_vocab, vocab)
-    hybrid = None
-    # a model directory that does not load is a broken run: the reload fails, loudly
-    if run.model_dir(HybridRecommender.name).exists():
-        hybrid = HybridRecommender.load(run.model_dir(HybridRecommender.name))
+    pipeline = load_pipeline(run)
     return RunModels(
         run=run,
         manifest=run.manifest(),
-        popularity=popularity,
-        pop_order=np.argsort(-popularity, kind="stable"),
-        similarity=similarity,
-        hybrid=hybrid,
+        pipeline=pipeline,
+        catalog_index=vocab.index(pipeline.vocab.ids),
+        pipeline_index=pipeline.vocab.index(vocab.ids),
     )
-
-
-def _to_catalog(values: np.ndarray, model_vocab: IdVocab, vocab: IdVocab) -> np.ndarray:
-    out = np.zeros(len(vocab), np.float32)
-    pos = vocab.index(model_vocab.ids)
-    out[pos[pos >= 0]] = values[pos >= 0]
-    return out
-
-
-def _matrix_to_catalog(matrix: sp.csr_matrix, model_vocab: IdVocab, vocab: IdVocab):
-    if np.array_equal(model_vocab.ids, vocab.ids):
-        return matrix.tocsr()
-    # Items trained on but no longer in the catalog drop out; new catalog items get empty rows.
-    pos = vocab.index(model_vocab.ids)
-    keep = np.flatnonzero(pos >= 0)
-    remap = sp.csr_matrix(
-        (np.ones(len(keep), np.float32), (keep, pos[keep])), shape=(len(model_vocab), len(vocab))
-    )
-    return (remap.T @ matrix @ remap).tocsr()

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recsys.core.catalog import Catalog, load_workspace_catalog
+from recsys.core.histories import Histories
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
-from serving.engine.candidates import CandidateSources
-from serving.engine.items import Histories, ItemTable
+from serving.engine.items import ItemTable
 from serving.engine.models import RunModels, load_run_models
-from serving.engine.spaces import hybrid_space, index_version, with_published_index
+from serving.engine.spaces import index_version, with_published_index
 from serving.engine.vectors import ModalityVectors, load_modalities
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,8 @@ class Snapshot:
     histories: Histories
     models: RunModels
     modalities: dict[str, ModalityVectors]
-    user_space: ModalityVectors | None  # taste vectors live here: hybrid > fused > text
-    content_space: ModalityVectors | None  # L2-normalised item embeddings for MMR (fused/text)
-    candidates: CandidateSources  # the candidate stage's sources over the above
+    # fused (else text) item embeddings, searched with the run's published FAISS index
+    content_space: ModalityVectors | None
     index_version: str
     load_seconds: float
     extra: dict = field(default_factory=dict)
@@ -67,8 +66,7 @@ def load_snapshot(
         previous.items.vocab if previous else None,
     )
     content_space = modalities.get("fused") or modalities.get("text")
-    user_space = hybrid_space(models.hybrid, items.vocab) or content_space
-    user_space = with_published_index(run, user_space, items.vocab)
+    content_space = with_published_index(run, content_space, items.vocab)
     snap = Snapshot(
         run=run,
         catalog=catalog,
@@ -76,10 +74,8 @@ def load_snapshot(
         histories=Histories.from_interactions(catalog.interactions, items.vocab),
         models=models,
         modalities=modalities,
-        user_space=user_space,
         content_space=content_space,
-        candidates=CandidateSources.build(items.vocab, models, user_space, modalities.get("text")),
-        index_version=index_version(run, user_space),
+        index_version=index_version(run, content_space),
         load_seconds=time.perf_counter() - start,
     )
     log.info(

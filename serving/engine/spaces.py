@@ -1,34 +1,16 @@
-"""The vector spaces taste vectors live in: the hybrid's item tower or content vectors, and
-the run's published FAISS index over whichever of them it indexed."""
+"""The run's published FAISS index over the content space (fused, else text vectors)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
 
-import numpy as np
-
 from index import load_index, read_manifest
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
-from recsys.models.hybrid import HybridRecommender
-from serving.engine.vectors import IndexSearch, ModalityVectors, in_memory_search
+from serving.engine.vectors import IndexSearch, ModalityVectors
 
 log = logging.getLogger(__name__)
-
-
-def hybrid_space(hybrid: HybridRecommender | None, vocab: IdVocab) -> ModalityVectors | None:
-    """Item vectors of the hybrid ranker in catalog order, searchable (None without a hybrid)."""
-    if hybrid is None:
-        return None
-    vecs = np.asarray(hybrid.item_vectors(), np.float32)  # (n_model, d)
-    pos = vocab.index(hybrid.item_vocab.ids)
-    matrix = np.zeros((len(vocab), vecs.shape[1]), np.float32)
-    matrix[pos[pos >= 0]] = vecs[pos >= 0]
-    present = np.zeros(len(vocab), bool)
-    present[pos[pos >= 0]] = True
-    ann = in_memory_search(matrix, present, vocab)
-    return ModalityVectors(hybrid.name, hybrid.name, matrix, present, ann, 0.0, 1.0)
 
 
 def with_published_index(

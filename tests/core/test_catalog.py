@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 import pytest
 
 from recsys.core.catalog import Catalog, CatalogMissingError
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TAG_EVENTS_SCHEMA, USERS_SCHEMA
 from recsys.core.settings import Settings
 from recsys.core.workspace import Workspace
 
@@ -39,6 +41,19 @@ def test_save_replaces_and_load_round_trips(tmp_path):
     loaded = Catalog.load(target)
     assert loaded.media_root == tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_tag_events_round_trip_and_old_workspaces_have_none(tmp_path):
+    at = datetime(2018, 5, 2, 18, 33, 33, tzinfo=UTC)
+    events = pl.DataFrame([(7, 1, "pixar", at)], schema=TAG_EVENTS_SCHEMA, orient="row")
+    catalog = _empty_catalog()
+    catalog.tag_events = events
+    catalog.save(tmp_path / "data")
+    assert Catalog.load(tmp_path / "data").tag_events.rows() == [(7, 1, "pixar", at)]
+    (tmp_path / "data" / "tag_events.parquet").unlink()  # as written before tag events existed
+    old = Catalog.load(tmp_path / "data")
+    assert old.tag_events.is_empty() and dict(old.tag_events.schema) == TAG_EVENTS_SCHEMA
+    assert _empty_catalog().tag_events.is_empty()  # a source without dated tags
 
 
 def test_load_without_data_says_what_to_run(tmp_path):

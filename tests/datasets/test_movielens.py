@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TAG_EVENTS_SCHEMA, USERS_SCHEMA
 from recsys.core.validation import DataValidationError, clean, conform
 from recsys.datasets.movielens import read_movielens
 
@@ -64,7 +64,8 @@ def test_items_titles_years_genres_tags_posters(ml):
     assert items[1]["title"] == "Toy Story" and items[1]["year"] == 1995
     assert items[1]["genres"] == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"]
     assert items[1]["tags"] == ["pixar", "fun"]  # lowercased, deduplicated, most frequent first
-    assert "Adventure" in items[1]["description"] and "pixar" in items[1]["description"]
+    # genres and tags are their own columns; an undated description copy would leak the tags
+    assert items[1]["description"] is None
     assert items[1]["poster_path"] == "posters/1.jpg"
     assert items[11]["title"] == "The American President" and items[11]["year"] == 1995
     assert items[38]["title"] == "Cry, the Beloved Country"  # comma inside quotes kept
@@ -94,11 +95,36 @@ def test_ratings_become_canonical_interactions(ml):
     )
 
 
+def test_tag_events_keep_who_tagged_what_when(ml):
+    raw = read_movielens(ml)
+    events = conform(raw.tag_events, "tag_events")
+    assert dict(events.schema) == TAG_EVENTS_SCHEMA
+    at = [
+        datetime.fromtimestamp(t, tz=UTC) for t in (1445714994, 1445714995, 1445714996, 1445714997)
+    ]
+    assert events.rows() == [
+        (2, 1, "pixar", at[0]),  # normalised as in items.tags ("Pixar" -> "pixar")
+        (1, 1, "pixar", at[1]),
+        (1, 1, "fun", at[2]),
+        (2, 11, "politics", at[3]),
+    ]
+
+
+def test_undated_and_blank_tags(ml):
+    (ml / "tags.csv").write_text(TAGS + "3,38,  ,1445714998\n")
+    assert read_movielens(ml).tag_events.height == 4  # a blank tag is no event
+    (ml / "tags.csv").write_text("userId,movieId,tag,timestamp\n3,38,Classic,\n")
+    raw = read_movielens(ml)
+    assert raw.tag_events.is_empty()  # no date: catalog metadata, not an event
+    assert raw.items.filter(pl.col("item_id") == 38)["tags"].to_list() == [["classic"]]
+
+
 def test_tags_and_links_are_optional(ml):
     (ml / "tags.csv").unlink()
     (ml / "links.csv").unlink()
     raw = read_movielens(ml)
     assert raw.items.filter(pl.col("item_id") == 1)["tags"].to_list() == [[]]
+    assert raw.tag_events.is_empty()
 
 
 def test_malformed_rating_names_file_and_line(ml):
@@ -116,3 +142,6 @@ def test_real_ml_latest_small():
     assert raw.users.height == 610
     assert raw.items["title"].null_count() == 0
     assert raw.items["poster_path"].null_count() < raw.items.height  # posters were found
+    # every row of tags.csv is dated and non-blank: all kept, on 1,572 tagged items
+    assert raw.tag_events.height == 3_683 and raw.tag_events["item_id"].n_unique() == 1_572
+    assert raw.tag_events["timestamp"].null_count() == 0

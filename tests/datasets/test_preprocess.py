@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from recsys.app.cli import app
 from recsys.core.catalog import Catalog
+from recsys.core.schemas import TAG_EVENTS_SCHEMA
 from recsys.core.validation import DataValidationError
 from recsys.core.workspace import Workspace
 from recsys.datasets.preprocess import preprocess
@@ -65,6 +67,27 @@ def test_movielens_detected(tmp_path):
     catalog = Catalog.load(ws.data_dir)
     assert catalog.items["title"].to_list() == ["Toy Story", "The Heat"]
     assert catalog.interactions.height == 2 and catalog.media_root == (tmp_path / "ml").resolve()
+
+
+def test_movielens_tag_events_are_saved_with_the_catalog(tmp_path):
+    src = write_ml(tmp_path / "ml")
+    # item 3 is not in movies.csv: its tag is dropped with it, and counted
+    (src / "tags.csv").write_text(
+        "userId,movieId,tag,timestamp\n1,1,Pixar,964982705\n1,3,lost,964982706\n"
+    )
+    ws = Workspace(tmp_path / "ws")
+    summary = preprocess(src, ws)
+    assert "1 tag events" in summary and "tag_events: 1 dangling item_id" in summary
+    events = Catalog.load(ws.data_dir).tag_events
+    assert dict(events.schema) == TAG_EVENTS_SCHEMA
+    assert events.rows() == [(1, 1, "pixar", datetime.fromtimestamp(964982705, tz=UTC))]
+
+
+def test_synthetic_catalog_has_no_tag_events(synth_dir, tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    preprocess(synth_dir, ws)
+    catalog = Catalog.load(ws.data_dir)
+    assert catalog.tag_events.is_empty() and catalog.items["tags"].list.len().sum() > 0
 
 
 def test_malformed_csv_row_via_cli_names_file_and_line(tmp_path):

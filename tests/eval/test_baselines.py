@@ -7,9 +7,9 @@ import pytest
 
 from eval.baselines import Baseline, collaborative_baselines, content_baseline
 from eval.protocol import evaluate, prepare, rank
-from eval.splits import leave_last_out
 from eval.tuning import tune
 from recsys.core.interactions import IdVocab
+from recsys.core.splits import leave_last_out
 from recsys.models.als import ALS
 from recsys.models.content_knn import ContentKNN
 from recsys.models.ease import EASE
@@ -88,3 +88,19 @@ def test_registry_and_save_load(tmp_path, blocks):
             loaded.score(users, sp.csr_matrix(hist)),
             rtol=1e-5,
         )
+
+
+def test_fast_grid_tunes_ease_on_both_signals(blocks):
+    split = leave_last_out(blocks)
+    vocab = IdVocab.from_ids(blocks["item_id"])
+    ease = next(b for b in collaborative_baselines("fast") if b.name == "ease")
+    tuned = tune(ease, split, vocab, prepare(split.train, split.valid, vocab))
+    tried = [p for p, _ in tuned.valid_scores]
+    assert tried[: len(ease.grid)] == ease.grid  # the whole grid, liked and all, then edges
+    assert {p["signal"] for p in tried} == {"liked", "all"}
+    assert tuned.params in tried and isinstance(tuned.model, EASE)
+    best = max(s for _, s in tuned.valid_scores)
+    assert next(s for p, s in tuned.valid_scores if p == tuned.params) == best
+    for params in tried[len(ease.grid) :]:  # extensions change lam only, from a grid edge
+        assert params["lam"] < 50.0 or params["lam"] > 1000.0
+    assert set(tuned.extended) <= {"lam"} and set(tuned.at_edge) <= set(tuned.extended)

@@ -1,13 +1,16 @@
-"""Interaction-derived item vectors are refitted per fit frame (no test leakage)."""
+"""Item vectors for evaluation leak nothing from the test: interaction-derived ones are refitted
+per fit frame, and content is read as of the split's cut-off (no tag written after it)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from eval.content import ItemContent
-from eval.splits import cold_item
+from eval.content import ItemContent, content_cutoff
 from recsys.core.interactions import IdVocab
+from recsys.core.splits import Split, cold_item
 
 
 def test_ratings_and_fused_use_only_the_fit_frame(interactions):
@@ -30,3 +33,44 @@ def test_ratings_and_fused_use_only_the_fit_frame(interactions):
     assert content.ablation_specs() == ["text", "text+ratings", "ratings"]
     with pytest.raises(KeyError, match="not available"):
         content.for_frame("video", split.train)
+
+
+def test_content_cutoff_is_the_earliest_test_start(make_frame):
+    day = timedelta(days=1)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def split(test_days, t_test=None) -> Split:
+        train = make_frame([(1, 1, 0, None)])
+        test = make_frame([(1, 2, d, None) for d in test_days])
+        return Split(train, train.clear(), test, {"T_test": str(t_test)} if t_test else {})
+
+    assert content_cutoff(split([9, 4, 7])) == t0 + 4 * day
+    # a declared T_test earlier than the first test row kept (cold_item) is the cut-off
+    assert content_cutoff(split([9, 4], t_test=t0 + 3 * day)) == t0 + 3 * day
+    assert content_cutoff(split([9, 4]), split([6])) == t0 + 4 * day  # shared: the earliest
+    assert content_cutoff(split([])) is None  # no test: nothing to leak into
+
+
+def test_cold_item_cutoff_is_its_t_test(interactions):
+    split = cold_item(interactions)
+    t_test = datetime.fromisoformat(split.description["T_test"])
+    # the first row at T_test was an unknown user's and left the test: T_test still counts
+    assert split.test["timestamp"].min() > t_test and content_cutoff(split) == t_test
+
+
+def test_from_store_reads_text_as_of_the_cutoff(tmp_path):
+    from features.store import FeatureStore
+
+    tagged = datetime(2024, 3, 1, tzinfo=UTC)
+    store = FeatureStore(str(tmp_path / "lancedb"))
+    base, full = np.eye(2, dtype=np.float32)
+    rows = {"encoder": "enc", "encoder_version": "v1", "job_id": "j1"}
+    store.write("item", "text", [5], full[None], content_hashes=["f"], valid_from=[tagged], **rows)
+    store.write("item", "text", [5], base[None], content_hashes=["b"], **rows)  # undated
+    vocab = IdVocab.from_ids([5])
+    before = ItemContent.from_store(store.uri, vocab, as_of=tagged - timedelta(days=1))
+    np.testing.assert_allclose(before.static_vectors("text"), [base])
+    assert any("as of 2024-02-29" in n for n in before.notes)
+    after = ItemContent.from_store(store.uri, vocab, as_of=tagged)
+    np.testing.assert_allclose(after.static_vectors("text"), [full])
+    np.testing.assert_allclose(ItemContent.from_store(store.uri, vocab).static["text"], [full])

@@ -6,9 +6,9 @@ import numpy as np
 
 from eval.baselines.hybrid import hybrid_baseline
 from eval.protocol import evaluate, prepare
-from eval.splits import per_user_temporal
 from eval.tuning import tune
 from recsys.core.interactions import IdVocab
+from recsys.core.splits import per_user_temporal
 from recsys.models.hybrid import HybridRecommender
 
 

@@ -10,12 +10,13 @@ import pyarrow as pa
 import pytest
 
 from features.store import FeatureStore
+from features.store.pit import features_as_of
 from recsys.core.interactions import IdVocab
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def write(store, ids, vectors, version, at, job="j1"):
+def write(store, ids, vectors, version, at, job="j1", hashes=None, valid_from=None):
     store.write(
         "item",
         "text",
@@ -23,9 +24,10 @@ def write(store, ids, vectors, version, at, job="j1"):
         np.asarray(vectors, np.float32),
         encoder="enc",
         encoder_version=version,
-        content_hashes=[f"{version}-{i}-{at.isoformat()}" for i in ids],
+        content_hashes=hashes or [f"{version}-{i}-{at.isoformat()}" for i in ids],
         job_id=job,
         created_at=at,
+        valid_from=valid_from,
     )
 
 
@@ -99,3 +101,82 @@ def test_rows_vectors_and_get_choose_the_same_rows(store):
     assert store.latest_hashes("item", "text", "v2") == dict(
         zip(rows["id"].to_list(), rows["content_hash"].to_list(), strict=True)
     )
+
+
+# ------------------------------------------------------------------ event time (valid_from)
+TAGGED = T0 - timedelta(days=30)  # when the item's newest user tag was written
+
+
+@pytest.fixture
+def dated(tmp_path):
+    """Item 1: base text (undated) and full text (valid from TAGGED); item 2: one undated row.
+
+    The base row is written last, as an incremental job may do: write order must not matter.
+    """
+    store = FeatureStore(str(tmp_path / "dated"))
+    write(store, [1, 2], [[0, 1], [1, 1]], "v1", T0, "j1", ["full-1", "h-2"], [TAGGED, None])
+    write(store, [1], [[1, 0]], "v1", T0 + timedelta(hours=1), "j2", ["base-1"])
+    return store
+
+
+def test_as_of_before_the_tag_reads_the_base_vector(dated):
+    found = dated.aligned("item", "text", IdVocab.from_ids([1, 2]), as_of=TAGGED - timedelta(1))
+    np.testing.assert_allclose(found.matrix, [[1, 0], [1, 1]])
+    assert found.present.all() and found.lineage()["as_of"] == found.as_of.isoformat()
+
+
+def test_as_of_at_or_after_the_tag_and_now_read_the_full_vector(dated):
+    vocab = IdVocab.from_ids([1, 2])
+    for as_of in (TAGGED, TAGGED + timedelta(days=1), None):
+        found = dated.aligned("item", "text", vocab, as_of=as_of)
+        np.testing.assert_allclose(found.matrix, [[0, 1], [1, 1]], err_msg=str(as_of))
+    assert "as_of" not in dated.aligned("item", "text", vocab).lineage()
+    # every other read of "now" makes the same choice
+    np.testing.assert_allclose(dated.vectors("item", "text")[1], [[0, 1], [1, 1]])
+    assert dated.latest_hashes("item", "text", "v1") == {1: "full-1", 2: "h-2"}
+
+
+def test_naive_as_of_is_utc(dated):
+    naive = (TAGGED - timedelta(seconds=1)).replace(tzinfo=None)
+    found = dated.aligned("item", "text", IdVocab.from_ids([1]), as_of=naive)
+    np.testing.assert_allclose(found.matrix, [[1, 0]])
+
+
+def test_a_rewritten_row_of_the_same_event_time_replaces_the_old_one(dated):
+    write(dated, [1], [[0.6, 0.8]], "v1", T0 + timedelta(days=1), "j3", ["full-1b"], [TAGGED])
+    found = dated.aligned("item", "text", IdVocab.from_ids([1]))
+    np.testing.assert_allclose(found.matrix, [[0.6, 0.8]])
+    assert dated.slot_hashes("item", "text", "v1") == {
+        (1, None): "base-1",
+        (1, TAGGED): "full-1b",
+        (2, None): "h-2",
+    }
+
+
+def test_a_table_from_before_valid_from_reads_and_takes_dated_rows(tmp_path):
+    store = FeatureStore(str(tmp_path / "old"))
+    old = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array([1.0, 0, 0, 1], pa.float32()), 2),
+            "encoder": ["enc", "enc"],
+            "encoder_version": ["v1", "v1"],
+            "content_hash": ["a", "b"],
+            "job_id": ["j0", "j0"],
+            "created_at": pa.array([T0, T0], pa.timestamp("us", tz="UTC")),
+            "lineage": pa.array([None, None], pa.string()),
+        }
+    )
+    store.db.create_table("item_text", data=old)  # the schema before event times
+    vocab = IdVocab.from_ids([1, 2])
+    for as_of in (None, T0 - timedelta(days=365)):  # no valid_from = undated = always valid
+        found = store.aligned("item", "text", vocab, as_of=as_of)
+        np.testing.assert_allclose(found.matrix, [[1, 0], [0, 1]])
+    assert store.slot_hashes("item", "text", "v1") == {(1, None): "a", (2, None): "b"}
+    old_pit = features_as_of(store, "item", "text", T0)
+    assert old_pit["id"].to_list() == [1, 2] and old_pit["valid_from"].null_count() == 2
+    write(store, [1], [[0.6, 0.8]], "v1", T0 + timedelta(days=1), "j1", ["c"], [TAGGED])
+    assert store.read("item_text")["valid_from"].to_list() == [None, None, TAGGED]
+    np.testing.assert_allclose(store.aligned("item", "text", vocab).matrix, [[0.6, 0.8], [0, 1]])
+    early = store.aligned("item", "text", vocab, as_of=TAGGED - timedelta(days=1))
+    np.testing.assert_allclose(early.matrix, [[1, 0], [0, 1]])

@@ -8,8 +8,16 @@ import numpy as np
 import polars as pl
 
 from features.encoders import create_encoder
-from features.encoders.text_inputs import item_text, item_texts, review_texts, user_history_texts
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
+from features.encoders.text_inputs import (
+    DatedText,
+    dated_item_texts,
+    dated_review_texts,
+    item_text,
+    item_texts,
+    review_texts,
+    user_history_texts,
+)
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TAG_EVENTS_SCHEMA
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -85,6 +93,44 @@ def test_item_texts():
         "Alpha (1999). Genres: Drama. Tags: slow, moody. First.",
         "Beta",
         "Gamma (2020). Third one.",
+    ]
+
+
+def test_dated_item_texts_base_without_user_tags_and_full_with_their_newest_time():
+    events = pl.DataFrame(
+        [
+            (5, 1, "moody", T0 + timedelta(days=3)),
+            (6, 1, "moody", T0 + timedelta(days=9)),  # the newest event of item 1
+            (5, 3, "unused", T0),  # item 3's tags do not hold it: its text depends on no event
+        ],
+        schema=TAG_EVENTS_SCHEMA,
+        orient="row",
+    )
+    assert dated_item_texts(_items(), events) == [
+        DatedText(1, "Alpha (1999). Genres: Drama. Tags: slow. First."),  # "slow" is undated
+        DatedText(
+            1, "Alpha (1999). Genres: Drama. Tags: slow, moody. First.", T0 + timedelta(days=9)
+        ),
+        DatedText(2, "Beta"),
+        DatedText(3, "Gamma (2020). Third one."),
+    ]
+    empty = pl.DataFrame(schema=TAG_EVENTS_SCHEMA)
+    assert [r.text for r in dated_item_texts(_items(), empty)] == item_texts(_items())
+    assert all(r.valid_from is None for r in dated_item_texts(_items(), empty))
+
+
+def test_dated_review_texts_are_valid_from_the_newest_review():
+    inter = _interactions(
+        [
+            (1, 1, 0, "review", 4.0, "old review"),
+            (2, 1, 5, "review", 5.0, "new review"),
+            (3, 1, 7, "rating", 2.0, None),  # a later rating without text does not count
+            (1, 2, 1, "view", None, None),
+        ]
+    )
+    assert dated_review_texts(inter, [1, 2]) == [
+        DatedText(1, "new review | old review", T0 + timedelta(days=5)),
+        DatedText(2, "", None),
     ]
 
 

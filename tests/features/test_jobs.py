@@ -19,7 +19,7 @@ from PIL import Image
 
 from features.encoders.base import EncodeError, Encoder, l2_normalize
 from recsys.core.catalog import Catalog
-from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
+from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, TAG_EVENTS_SCHEMA, USERS_SCHEMA
 from recsys.core.workspace import Workspace
 
 N_ITEMS = 10
@@ -389,3 +389,87 @@ def test_projected_fusion_in_the_job(tmp_path):
     assert ids.tolist() == list(range(1, 11)) and fused.shape == (10, 6)
     np.testing.assert_allclose(np.linalg.norm(fused, axis=1), 1.0, atol=1e-5)
     assert store.latest_encoder_version("item", "fused").startswith(kind)
+
+
+# ------------------------------------------------------------- point-in-time item text
+# Why the hash double here: these tests check which rows the job writes and which of them a
+# point-in-time read returns; a deterministic vector per exact text tells base from full text
+# as well as MiniLM would, without loading it in a module that also runs the CPU-bound jobs.
+TAGGED = datetime(2024, 6, 1, tzinfo=UTC)  # item 1's user tag "tag0"
+BASE_1 = "Movie 1 (2000). Genres: comedy, action. A story about topic 0 and hero 0."
+FULL_1 = "Movie 1 (2000). Genres: comedy, action. Tags: tag0. A story about topic 0 and hero 0."
+TEXT_2 = "Movie 2 (2001). Genres: drama. Tags: tag1. A story about topic 1 and hero 1."  # undated
+
+
+def tagged_workspace(root) -> Workspace:
+    """The tiny catalog where item 1's tag is a dated user tag (the others are metadata)."""
+    ws = Workspace(root / "ws").ensure()
+    catalog = make_catalog(root, media=False)
+    catalog.tag_events = pl.DataFrame([(3, 1, "tag0", TAGGED)], TAG_EVENTS_SCHEMA, orient="row")
+    catalog.save(ws.data_dir)
+    return ws
+
+
+def text_of(store, as_of, ids=(1, 2)) -> np.ndarray:
+    from recsys.core.interactions import IdVocab
+
+    return store.aligned("item", "text", IdVocab.from_ids(list(ids)), as_of=as_of).matrix
+
+
+def test_text_job_writes_base_and_full_rows_read_by_event_time(tmp_path):
+    ws = tagged_workspace(tmp_path)
+    enc = HashTextEncoder()
+    cfg = EmbedConfig(fuse=False)
+    line = run_embed(ws, ["text"], encoders={"text": enc}, config=cfg, progress=False)
+    assert "item_text 11/0/0" in line  # 10 items, one of them twice
+    store = FeatureStore(ws.lancedb_uri)
+    rows = store.read("item_text").sort("id", "valid_from", nulls_last=False)
+    assert rows["id"].to_list()[:3] == [1, 1, 2]
+    assert rows["valid_from"].to_list()[:3] == [None, TAGGED, None]
+    base, full, other = enc.encode([BASE_1, FULL_1, TEXT_2])
+    np.testing.assert_allclose(text_of(store, TAGGED - timedelta(seconds=1)), [base, other])
+    for as_of in (TAGGED, None):  # at the tag's time and "now": the full text
+        np.testing.assert_allclose(text_of(store, as_of), [full, other])
+    again = run_embed(ws, ["text"], encoders={"text": enc}, config=cfg, progress=False)
+    assert "item_text 0/11/0" in again  # both rows of item 1 are recognised: a no-op
+
+
+def test_a_new_tag_re_encodes_only_the_full_text_and_history_stays_readable(tmp_path):
+    ws = tagged_workspace(tmp_path)
+    enc, cfg = HashTextEncoder(), EmbedConfig(fuse=False)
+    run_embed(ws, ["text"], encoders={"text": enc}, config=cfg, progress=False)
+    catalog = Catalog.load(ws.data_dir)
+    retagged = TAGGED + timedelta(days=30)
+    catalog.items = catalog.items.with_columns(
+        pl.when(pl.col("item_id") == 1)
+        .then(pl.lit(["tag0", "sequel"]))
+        .otherwise("tags")
+        .alias("tags")
+    )
+    new_event = pl.DataFrame([(4, 1, "sequel", retagged)], TAG_EVENTS_SCHEMA, orient="row")
+    catalog.tag_events = pl.concat([catalog.tag_events, new_event])
+    catalog.save(ws.data_dir)
+    line = run_embed(ws, ["text"], encoders={"text": enc}, config=cfg, progress=False)
+    assert "item_text 1/10/0" in line  # item 1's base text did not change
+    store = FeatureStore(ws.lancedb_uri)
+    (newest,) = enc.encode([FULL_1.replace("Tags: tag0.", "Tags: tag0, sequel.")])
+    (first,) = enc.encode([FULL_1])
+    np.testing.assert_allclose(text_of(store, retagged - timedelta(days=1), [1]), [first])
+    np.testing.assert_allclose(text_of(store, None, [1]), [newest])
+
+
+def test_review_text_rows_are_valid_from_their_newest_review(tmp_path):
+    from recsys.core.interactions import IdVocab
+
+    ws = make_workspace(tmp_path, media=False)
+    cfg = EmbedConfig(fuse=False)
+    doubles = {"review_text": HashTextEncoder()}
+    run_embed(ws, ["review_text"], encoders=doubles, config=cfg, progress=False)
+    store = FeatureStore(ws.lancedb_uri)
+    vocab = IdVocab.from_ids(range(1, N_ITEMS + 1))
+    now = store.aligned("item", "review_text", vocab)
+    assert vocab.ids[now.present].tolist() == [1, 3, 4, 5, 6, 7, 8, 10]
+    # newest reviews: items 5 (Jan 3), 8 (Jan 4), 1 and 7 (Jan 5); the rest later
+    then = store.aligned("item", "review_text", vocab, as_of=datetime(2025, 1, 5, tzinfo=UTC))
+    assert vocab.ids[then.present].tolist() == [1, 5, 7, 8]
+    np.testing.assert_allclose(then.matrix[then.present], now.matrix[then.present])

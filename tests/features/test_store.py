@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from features.store import FeatureStore
+from features.store.pit import features_as_of
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -17,7 +18,9 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-def write(store, ids, vectors, version="v1", hashes=None, job="j1", at=T0, modality="text"):
+def write(
+    store, ids, vectors, version="v1", hashes=None, job="j1", at=T0, modality="text", valid=None
+):
     return store.write(
         "item",
         modality,
@@ -28,6 +31,7 @@ def write(store, ids, vectors, version="v1", hashes=None, job="j1", at=T0, modal
         content_hashes=hashes or [f"h{i}" for i in ids],
         job_id=job,
         created_at=at,
+        valid_from=valid,
     )
 
 
@@ -100,11 +104,33 @@ def test_training_frame_is_point_in_time(store):
     assert frame["timestamp"].max() <= as_of  # the day-11 interaction is gone
     assert frame.height == 3
     assert (frame["item_text_created_at"].drop_nulls() <= as_of).all()
+    assert frame["item_text_valid_from"].null_count() == frame.height  # no dated input
     row1 = frame.filter(pl.col("item_id") == 1)
     np.testing.assert_allclose(np.stack(row1["item_text"].to_list())[0], before[0])
     assert frame.filter(pl.col("item_id") == 2)["item_text"].null_count() == 2
     with pytest.raises(KeyError, match="item_image"):
         store.training_frame(interactions, as_of, item_modalities=["image"])
+
+
+def test_features_as_of_chooses_by_event_time_and_guards_write_time(store):
+    as_of = T0 + timedelta(days=10)
+    base, full, later = np.eye(3, dtype=np.float32)[:, None]  # three (1, 3) vectors
+    tagged = T0 - timedelta(days=5)
+    # item 1: full text (tags from `tagged`), then its base text written after it
+    write(store, [1], full, hashes=["full"], at=T0, valid=[tagged])
+    write(store, [1], base, hashes=["base"], job="j2", at=T0 + timedelta(days=1))
+    # item 2: base text, and a full text whose tag is dated after as_of (a backfilled row
+    # stamped with an early write time: only event time can keep it out)
+    write(store, [2], base, hashes=["base2"], at=T0)
+    write(store, [2], later, hashes=["full2"], job="j2", at=T0, valid=[as_of + timedelta(1)])
+    # item 3: undated, but written after as_of: the write-time guard keeps it out
+    write(store, [3], full, hashes=["h3"], job="j3", at=as_of + timedelta(seconds=1))
+    frame = features_as_of(store, "item", "text", as_of)
+    assert frame["id"].to_list() == [1, 2]
+    np.testing.assert_allclose(np.stack(frame["vector"].to_list()), [full[0], base[0]])
+    assert frame["valid_from"].to_list() == [tagged, None]
+    # now: the newest event time wins over the later-written base row
+    np.testing.assert_allclose(store.get("item", [1], ["text"])["text"][1], full)
 
 
 def test_errors_and_jobs_tables(store):

@@ -79,7 +79,7 @@ def model_ranking(model: Recommender, request: CandidateRequest, k: int) -> list
 
 # how a caller turns each fitted model into a source (arrays in, no model type inside index)
 AS_SOURCE = {
-    "popularity": lambda m: PopularitySource(m.item_vocab.ids, np.log1p(m.counts)),
+    "popularity": lambda m: PopularitySource(m.item_vocab.ids, m.scores),
     "itemknn": lambda m: ItemItemSource(m.item_vocab.ids, m.similarity),
     "ease": lambda m: model_source("ease", m),
 }

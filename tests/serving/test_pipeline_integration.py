@@ -26,7 +26,7 @@ def test_engine_serves_the_published_pipeline_run(tiny_workspace):
     recs = engine.recommend(user_id=user, k=5)
     assert len(recs.items) == 5 and not recs.cold_start
     assert not set(engine.user_history(user)) & {r.item_id for r in recs.items}
-    assert any("similar to" in r.reason or "watched" in r.reason for r in recs.items)
+    assert any("similar to" in r.reason or "liked" in r.reason for r in recs.items)
     item = recs.items[0].item_id
     assert len(engine.similar(item, k=3, modality="image")) == 3
     assert engine.poster_file(item) is not None

@@ -1,7 +1,8 @@
 """The serving suite's tiny workspace, with known answers: each user loves one genre.
 
-Built here (canonical tables, fitted popularity/item-kNN, a LanceDB store with real MiniLM text
-vectors) rather than from the synthetic generator, so the serving tests pin their own answers.
+Built here (canonical tables, a LanceDB store with real MiniLM text vectors, a ranking
+pipeline trained by the real procedure) rather than from the synthetic generator, so the
+serving tests pin their own answers.
 Also used by `recsys chat` tests (tests/recsys/test_chat.py).
 """
 
@@ -14,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from recsys.app.content import load_pipeline_content
 from recsys.core.catalog import Catalog
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
 from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA
 from recsys.core.workspace import Workspace
-from recsys.models.itemknn import ItemKNN
 from recsys.models.popularity import Popularity
+from recsys.ranking import PIPELINE, PipelineConfig, fit_pipeline
 from tests.helpers import write_vector_table
 
 GENRES = {
@@ -91,7 +93,8 @@ def build_workspace(root: Path, encode_text) -> Workspace:
             (
                 u,
                 100 + other * ITEMS_PER_GENRE,
-                start + timedelta(days=u + 7),
+                # mid-history, so each user's latest interaction (the ranker's label) is a like
+                start + timedelta(days=u + 2, hours=12),
                 "rating",
                 1.0,
                 None,
@@ -104,8 +107,14 @@ def build_workspace(root: Path, encode_text) -> Workspace:
     _write_vectors(ws, items, encode_text)
     vocab = IdVocab.from_ids(items["item_id"])
     run = Run(ws.artifacts_dir / "run-a")  # named, not Run.create: tests assert versions
+    # the real training procedure; no tower: it needs minutes, and these tests pin answers
+    # that content and co-watching already decide (tests/ranking trains one with a tower);
+    # leaves of one hessian unit: 24 users give the ranker a few hundred rows, not millions
+    content = load_pipeline_content(ws, vocab)
+    config = PipelineConfig(tower=False, min_child_weight=1.0)
+    pipeline = fit_pipeline(interactions, items, content, config)
+    pipeline.save(run.model_dir(PIPELINE))
     Popularity.fit(interactions, vocab).save(run.model_dir(Popularity.name))
-    ItemKNN.fit(interactions, vocab, neighbours=20).save(run.model_dir(ItemKNN.name))
     run.write_manifest({"run_id": "run-a"})
     run.publish()
     return ws

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from eval.splits import SPLITS, make_split
+from recsys.core.splits import SPLITS, make_split
 
 
 def _pairs(df: pl.DataFrame) -> set[tuple[int, int]]:

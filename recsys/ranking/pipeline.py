@@ -1,0 +1,270 @@
+"""RankingPipeline: retrieval sources → features → learned ranker → business rules → reasons.
+
+THE scoring path: `recsys train` builds it, the run keeps it (``<run>/models/pipeline``),
+serving loads it with ``load_pipeline`` and calls ``recommend`` per request, and evaluation
+loads the same directory the same way and calls the same ``recommend`` for every test user.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.base import Index, create_index
+from index.candidates import (
+    AnnSource,
+    CandidateConfig,
+    CandidateGenerator,
+    CandidateRequest,
+    CandidateSource,
+    ScoreSource,
+    SourceResult,
+    merge_candidates,
+)
+from recsys.core.runs import Run
+from recsys.ranking.config import PipelineConfig
+from recsys.ranking.explain import Explanation, explain
+from recsys.ranking.features import assemble, feature_names
+from recsys.ranking.profile import Profile, build_profile
+from recsys.ranking.ranker import Ranker
+from recsys.ranking.rules import mmr
+from recsys.ranking.stage1 import Stage1
+
+PIPELINE = "pipeline"  # the model directory name inside a run
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """One ask: a known user and/or session likes, optional text query and business rules.
+
+    ``history``/``seen`` are item ids (unknown ids ignored); ``query`` is a text-space vector
+    (the caller embeds the text with the shared encoder), ``query_text`` the words shown in
+    reasons. ``allowed`` (n,) bool over the pipeline's items applies filters (genre, year).
+    """
+
+    user_id: int | None = None
+    history: tuple[int, ...] = ()
+    seen: tuple[int, ...] = ()
+    query: np.ndarray | None = None
+    query_text: str | None = None
+    k: int = 10
+    exclude_seen: bool = True
+    diversity: float = 0.0
+    allowed: np.ndarray | None = None
+    explain: bool = True
+
+
+@dataclass
+class RankedList:
+    """The answer: item ids best first, ranker scores, explanations, and where they came from."""
+
+    item_ids: np.ndarray
+    scores: np.ndarray
+    explanations: list[Explanation]
+    cold_start: bool
+    sources: list[list[str]]
+    proposals: dict[str, np.ndarray] = field(default_factory=dict)  # source -> ids, best first
+    candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class Candidates:
+    """One request's candidate stage: ``items`` (C,) item indices and ``features`` (C, F)."""
+
+    profile: Profile
+    results: list[SourceResult]
+    items: np.ndarray
+    features: np.ndarray
+    nearest: dict[str, np.ndarray]  # modality -> (C,) position in profile.recent, -1 none
+    sources: dict[int, list[str]]  # item id -> the sources that proposed it
+
+
+class RankingPipeline:
+    """Stage-1 models and content over one frame, plus a ranker trained on a later chunk."""
+
+    def __init__(
+        self,
+        stage1: Stage1,
+        ranker: Ranker | None,
+        cfg: PipelineConfig,
+        titles: list[str],
+        info: dict | None = None,
+    ):
+        self.stage1 = stage1
+        self.ranker = ranker
+        self.cfg = cfg
+        self.titles = titles  # (n,) in the pipeline's item order, for reasons
+        self.info = dict(info or {})
+        self.modalities = sorted(stage1.content)
+        self.names = feature_names(self.modalities)
+        self.vocab = stage1.vocab
+        self._tower_index: Index | None = None
+
+    # ------------------------------------------------------------------ candidate stage
+    def source_order(self) -> list[str]:
+        content = [f"content:{m}" for m in self.modalities]
+        order = ["query", "ease", "itemknn", "tower", *content, "fresh"]
+        return [*order, "recent_popularity", "popularity"]
+
+    def profile(self, req: RankRequest) -> Profile:
+        return build_profile(
+            self.stage1,
+            req.user_id,
+            self._indices(req.history),
+            self._indices(req.seen),
+            req.query,
+            self.cfg.recent_likes,
+            self.cfg.fresh_max_count,
+        )
+
+    def propose(self, profile: Profile, req: RankRequest) -> list[SourceResult]:
+        """Each source's proposals (item ids, best first), excluded items never among them."""
+        ids = self.vocab.ids
+        blocked = np.zeros(len(ids), bool)
+        if req.exclude_seen:
+            blocked[profile.seen] = True
+        if req.allowed is not None:
+            blocked |= ~np.asarray(req.allowed, bool)
+        sources: list[CandidateSource] = []
+        for name in self.source_order():
+            if name == "tower" and profile.tower_vector is not None:
+                sources.append(AnnSource(self.tower_index(), name="tower"))
+            elif name in profile.scores:
+                sources.append(ScoreSource(name, ids, _constant(profile.scores[name])))
+        quotas = {s.name: self.cfg.quota(s.name) for s in sources}
+        generator = CandidateGenerator(sources, CandidateConfig(quotas=quotas))
+        request = CandidateRequest(exclude=ids[blocked], vector=profile.tower_vector)
+        return generator.propose(request)
+
+    def tower_index(self) -> Index:
+        """FAISS (exact inner product) over the tower's item vectors, built on first use."""
+        if self._tower_index is None:
+            tower = self.stage1.tower
+            assert tower is not None
+            vectors = np.asarray(tower.item_vectors(), np.float32)
+            self._tower_index = create_index("faiss-flat").build(tower.item_vocab.ids, vectors)
+        return self._tower_index
+
+    # ------------------------------------------------------------------ ranking
+    def candidates(self, req: RankRequest) -> Candidates:
+        """Profile, candidates and their feature rows: the part ranker training shares."""
+        profile = self.profile(req)
+        results = self.propose(profile, req)
+        quotas = {r.source: self.cfg.quota(r.source) for r in results}
+        merged = merge_candidates(results, quotas)
+        cands = self.vocab.index(np.asarray([c.item_id for c in merged], np.int64))
+        ranks = {r.source: self.vocab.index(r.ids) for r in results}
+        feats, nearest = assemble(
+            self.stage1, profile, cands, ranks, self.names, self.cfg.fresh_max_count
+        )
+        sources = {c.item_id: c.sources for c in merged}
+        return Candidates(profile, results, cands, feats, nearest, sources)
+
+    def recommend(self, req: RankRequest) -> RankedList:
+        """Top-``req.k`` for one request (the only way anything is ranked, online or offline)."""
+        c = self.candidates(req)
+        if self.ranker is None:
+            raise ValueError("this pipeline has no ranker yet (it is being trained)")
+        scores = self.ranker.predict(c.features)
+        picked = self._pick(c.items, scores, req)
+        exps: list[Explanation] = []
+        if req.explain and len(picked):
+            exps = self._explain(c, picked, req)
+        out_ids = self.vocab.ids[c.items[picked]]
+        return RankedList(
+            item_ids=out_ids,
+            scores=scores[picked],
+            explanations=exps,
+            cold_start=not len(c.profile.history) and req.query is None,
+            sources=[c.sources[int(i)] for i in out_ids],
+            proposals={r.source: r.ids for r in c.results},
+            candidates=self.vocab.ids[c.items],
+        )
+
+    def _pick(self, cands: np.ndarray, scores: np.ndarray, req: RankRequest) -> np.ndarray:
+        """Positions in ``cands`` of the final list: best first, MMR when diversity is asked."""
+        order = np.argsort(-scores, kind="stable")
+        space = self.stage1.content.get("text") or next(iter(self.stage1.content.values()), None)
+        if req.diversity > 0 and space is not None and len(order) > 1:
+            pool = order[: max(3 * req.k, 50)]
+            chosen = mmr(pool, scores[pool], space.matrix[cands[pool]], req.k, req.diversity)
+            return np.asarray(chosen, np.int64)
+        return order[: req.k]
+
+    def _explain(self, c: Candidates, picked: np.ndarray, req: RankRequest) -> list[Explanation]:
+        recent, items = c.profile.recent, c.items[picked]
+        near = {
+            m: np.where(v[picked] >= 0, recent[np.maximum(v[picked], 0)], -1)
+            for m, v in c.nearest.items()
+        }
+        collab = np.full(len(items), -1, np.int64)
+        if len(recent):
+            co = self.stage1.itemknn.similarity[recent][:, items].toarray()  # (h, K)
+            collab = np.where(co.max(axis=0) > 0, recent[co.argmax(axis=0)], -1)
+        contribs = self.ranker.contributions(c.features[picked])  # type: ignore[union-attr]
+        return explain(
+            contribs,
+            self.names,
+            near,
+            collab,
+            self.titles,
+            req.query_text,
+            has_history=bool(len(c.profile.history)),
+        )
+
+    def _indices(self, ids) -> np.ndarray:
+        idx = self.vocab.index(np.asarray(ids, np.int64).ravel())
+        return idx[idx >= 0]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.stage1.save(directory / "stage1")
+        if self.ranker is None:
+            raise ValueError("an untrained pipeline (no ranker) is never saved")
+        self.ranker.save(directory / "ranker")
+        manifest = {
+            "name": PIPELINE,
+            "config": self.cfg.to_dict(),
+            "modalities": self.modalities,
+            "features": self.names,
+            "info": self.info,
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        (directory / "titles.json").write_text(json.dumps(self.titles))
+
+    @classmethod
+    def load(cls, directory: Path) -> RankingPipeline:
+        manifest = json.loads((directory / "manifest.json").read_text())
+        titles = json.loads((directory / "titles.json").read_text())
+        pipeline = cls(
+            Stage1.load(directory / "stage1"),
+            Ranker.load(directory / "ranker"),
+            PipelineConfig.from_dict(manifest["config"]),
+            titles,
+            manifest.get("info"),
+        )
+        if pipeline.names != manifest["features"]:
+            raise ValueError(f"{directory}: feature columns differ from the saved ranker's")
+        return pipeline
+
+
+def load_pipeline(run: Run) -> RankingPipeline:
+    """The run's pipeline, loaded the one way serving and evaluation both use.
+
+    Raises:
+        FileNotFoundError: the run has no pipeline (trained before it existed): retrain.
+    """
+    directory = run.model_dir(PIPELINE)
+    if not (directory / "manifest.json").exists():
+        raise FileNotFoundError(
+            f"run {run.name} has no ranking pipeline: run `recsys train` (then `recsys index`)"
+        )
+    return RankingPipeline.load(directory)
+
+
+def _constant(scores: np.ndarray):
+    return lambda _positions: scores

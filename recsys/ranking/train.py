@@ -1,0 +1,163 @@
+"""THE training procedure of the ranking pipeline (`recsys train` on all data, `recsys evaluate`
+on the part before the test cut — the same function).
+
+1. Split the frame per user in time: the most recent ``label_frac`` of each user's
+   interactions is the label chunk, the rest the earlier part (the evaluation's validation
+   rule, so the ranker learns what the test asks: the next chunk of a user's likes).
+2. Fit stage 1 on the earlier part; EASE's λ is picked here by NDCG@10 on the label chunk.
+3. For every label user, ask the (ranker-less) pipeline for candidates and features — the
+   serving path — and label the candidates the user liked in the label chunk. Items first
+   seen in the label chunk are the ranker's examples of new titles.
+4. Train LambdaMART on those groups (early stopping on held-out label users).
+5. Refit stage 1 on the whole frame and keep the ranker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+from recsys.core import metrics as M
+from recsys.core.interactions import IdVocab, positives, user_item_matrix
+from recsys.core.splits import per_user_temporal
+from recsys.models.base import top_k
+from recsys.models.ease import EASE
+from recsys.ranking.config import PipelineConfig
+from recsys.ranking.pipeline import RankingPipeline, RankRequest
+from recsys.ranking.ranker import Ranker, RankingGroups
+from recsys.ranking.stage1 import ContentSpace, fit_stage1
+
+log = logging.getLogger(__name__)
+Log = Callable[[str], None]
+
+
+def label_split(frame: pl.DataFrame, label_frac: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(earlier, label chunk): each user's last ``label_frac`` by time is the label chunk."""
+    split = per_user_temporal(frame, test_frac=label_frac, valid_frac=0.0)
+    return split.train, split.test
+
+
+def fit_pipeline(
+    frame: pl.DataFrame,
+    items: pl.DataFrame,
+    content: dict[str, ContentSpace],
+    cfg: PipelineConfig | None = None,
+    log_fn: Log = log.info,
+) -> RankingPipeline:
+    """Train the whole pipeline on ``frame`` (canonical interactions) — see the module doc.
+
+    ``items`` is the catalog's items table (ids, titles, years, genres); ``content`` the
+    per-modality vectors in sorted ``items.item_id`` order, as known at the frame's cut-off.
+    """
+    cfg = cfg or PipelineConfig()
+    start = time.perf_counter()
+    items = items.sort("item_id")
+    vocab = IdVocab(items["item_id"].to_numpy().astype(np.int64))
+    titles = [t or f"item {i}" for t, i in zip(items["title"], items["item_id"], strict=True)]
+    earlier, later = label_split(frame, cfg.label_frac)
+    lam, lam_scores = tune_ease(earlier, later, vocab, cfg.ease_lambdas)
+    log_fn(f"pipeline: EASE λ={lam:g} on the label chunk ({_fmt(lam_scores)})")
+    early = RankingPipeline(
+        fit_stage1(earlier, items, vocab, content, cfg, lam, log_fn), None, cfg, titles
+    )
+    groups, recall = ranking_groups(early, later, cfg)
+    log_fn(
+        f"pipeline: {len(groups.group)} label users, {len(groups.labels)} rows, "
+        f"candidate recall {recall:.3f}"
+    )
+    ranker = Ranker.fit(groups, early.names, cfg)
+    log_fn(f"pipeline: ranker {ranker.info}")
+    full = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn)
+    info = {
+        "ease_lambda": lam,
+        "ease_valid_ndcg10": lam_scores,
+        "label_users": int(len(groups.group)),
+        "label_candidate_recall": recall,
+        "ranker": ranker.info,
+        "frame": {"interactions": frame.height, "earlier": earlier.height, "label": later.height},
+        "fit_seconds": round(time.perf_counter() - start, 1),
+    }
+    return RankingPipeline(full, ranker, cfg, titles, info)
+
+
+def refresh_pipeline(
+    previous: RankingPipeline,
+    frame: pl.DataFrame,
+    items: pl.DataFrame,
+    content: dict[str, ContentSpace],
+    log_fn: Log = log.info,
+) -> RankingPipeline:
+    """`train --update`: stage 1 refitted on ``frame`` (tower warm-started), ranker kept.
+
+    The content modalities must be the ones the ranker was trained with (its columns).
+    """
+    if sorted(content) != previous.modalities:
+        raise ValueError(
+            f"content modalities changed ({previous.modalities} -> {sorted(content)}) since "
+            "the previous run: run `recsys train` without --update"
+        )
+    items = items.sort("item_id")
+    vocab = IdVocab(items["item_id"].to_numpy().astype(np.int64))
+    titles = [t or f"item {i}" for t, i in zip(items["title"], items["item_id"], strict=True)]
+    cfg, lam = previous.cfg, float(previous.info.get("ease_lambda", previous.cfg.ease_lambda))
+    stage1 = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn, previous.stage1.tower)
+    info = {**previous.info, "frame": {"interactions": frame.height}}
+    return RankingPipeline(stage1, previous.ranker, cfg, titles, info)
+
+
+def tune_ease(
+    earlier: pl.DataFrame, later: pl.DataFrame, vocab: IdVocab, lambdas: tuple[float, ...]
+) -> tuple[float, dict[str, float]]:
+    """λ with the best NDCG@10 on the label chunk (validation: the test is never looked at)."""
+    target = positives(later)
+    users = IdVocab.from_ids(target["user_id"])
+    relevant = user_item_matrix(target, users, vocab, weight=None)
+    hist = user_item_matrix(positives(earlier), users, vocab, weight=None)
+    seen = user_item_matrix(earlier.select("user_id", "item_id").unique(), users, vocab, None)
+    scores: dict[str, float] = {}
+    if not len(users):
+        return float(lambdas[len(lambdas) // 2]), scores
+    for lam in lambdas:
+        model = EASE.fit(earlier, vocab, lam=lam)
+        top = top_k(model.score(np.zeros(len(users), np.int64), hist), 10, seen)
+        scores[f"{lam:g}"] = float(M.accuracy(top, relevant, (10,))["ndcg@10"].mean())
+    best = max(scores, key=lambda k: scores[k])
+    return float(best), scores
+
+
+def ranking_groups(
+    pipeline: RankingPipeline, later: pl.DataFrame, cfg: PipelineConfig
+) -> tuple[RankingGroups, float]:
+    """Feature rows and like-labels of every label user's candidates; and the union recall."""
+    target = positives(later)
+    liked = target.group_by("user_id").agg(pl.col("item_id"))
+    rows = liked.sample(fraction=1.0, shuffle=True, seed=cfg.seed) if liked.height else liked
+    if rows.height > cfg.max_label_users:
+        rows = rows.head(cfg.max_label_users)
+    feats, labels, group = [], [], []
+    found = total = 0
+    budget = 1  # the candidates, not the list, are what the ranker learns from
+    for user_id, items in rows.iter_rows():
+        c = pipeline.candidates(RankRequest(user_id=int(user_id), k=budget, explain=False))
+        if not len(c.profile.history):
+            continue  # no earlier likes: a cold user, not a ranking example
+        y = np.isin(pipeline.vocab.ids[c.items], np.asarray(items, np.int64)).astype(np.float32)
+        found += int(y.sum())
+        total += len(items)
+        if y.sum() == 0 or y.sum() == len(y):
+            continue  # nothing to order: LambdaMART learns nothing from this group
+        feats.append(c.features)
+        labels.append(y)
+        group.append(len(y))
+    if not group:
+        raise ValueError("no label user has a liked item among its candidates: too little data")
+    data = RankingGroups(np.concatenate(feats), np.concatenate(labels), np.asarray(group))
+    return data, found / max(total, 1)
+
+
+def _fmt(scores: dict[str, float]) -> str:
+    return ", ".join(f"{k}: {v:.4f}" for k, v in scores.items())
