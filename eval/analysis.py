@@ -36,47 +36,6 @@ def best_baseline(res: SplitResults, metric: str, exclude_prefix: str = "hybrid"
     return max(rows, key=lambda x: x[1]) if rows else (None, float("nan"))
 
 
-def goals(main: SplitResults, cold: SplitResults | None, hybrid: str, metadata: str) -> list[dict]:
-    """The project's acceptance goals, each with its value, target and verdict."""
-    out = []
-    h = main.by_name(hybrid)
-    name, best = best_baseline(main, "ndcg@10")
-    out.append(
-        goal(
-            "warm users: hybrid NDCG@10 >= 1.05 x best tuned baseline",
-            h.mean("ndcg@10") if h else None,
-            1.05 * best,
-            f"best baseline {name} = {best:.4f}",
-        )
-    )
-    if cold is not None:
-        hc = cold.by_name(hybrid)
-        meta = cold.by_name(metadata)
-        pop = cold.by_name("popularity")
-        value = hc.mean("recall@20") if hc else None
-        if meta is not None:
-            m = meta.mean("recall@20")
-            out.append(
-                goal(
-                    "cold items: hybrid Recall@20 >= 2 x metadata-only model",
-                    value,
-                    2 * m,
-                    f"{metadata} = {m:.4f}",
-                )
-            )
-        if pop is not None:
-            p = pop.mean("recall@20")
-            out.append(
-                goal(
-                    "cold items: hybrid Recall@20 >= 10 x popularity",
-                    value,
-                    10 * p,
-                    f"popularity = {p:.4f}",
-                )
-            )
-    return out
-
-
 def goal(text: str, value: float | None, target: float, detail: str, strict: bool = False) -> dict:
     """One goal's verdict; ``strict``: the value must exceed the target (a "beats" goal)."""
     # a zero value never "meets" a zero target (e.g. 10 x popularity = 0 on cold items)

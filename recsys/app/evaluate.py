@@ -179,7 +179,7 @@ def run_evaluate(
         time.perf_counter() - start,
     )
     report["pipeline"] = pipeline_report
-    report["goals"] = pipeline_goals(main, cold, pipeline_report) + report["goals"]
+    report["goals"] = pipeline_goals(main, cold, pipeline_report)
     figures = _figures(report)
     example_model = report["example_model"]
     examples = _examples(catalog, main, example_model, cfg) if example_model else []
@@ -295,10 +295,6 @@ def _assemble(
             sections["cold_items_only"] = cold.alt.to_json()
             titles["cold_items_only"] = "Cold items, ranking restricted to the new items"
     hybrid_name = f"hybrid[{content_mod or 'ids'}]"
-    goals = analysis.goals(main, cold, hybrid_name, "content_knn[text]")
-    if cold is not None and cold.alt is not None:
-        for g in analysis.goals(main, cold.alt, hybrid_name, "content_knn[text]")[1:]:
-            goals.append({**g, "goal": g["goal"] + " (new items only)"})
     ablation = None
     if content_mod and cfg.ablation:
         metric = f"recall@{max(cfg.ks)}"
@@ -316,7 +312,9 @@ def _assemble(
         columns = ["warm", "cold", "cold, new items only"]
         ablation = {"metric": metric, "rows": values, "columns": columns}
     example_model = (
-        hybrid_name
+        PIPELINE_ROW
+        if main.by_name(PIPELINE_ROW)
+        else hybrid_name
         if hybrid_ok and main.by_name(hybrid_name)
         else (analysis.best_baseline(main, "ndcg@10")[0])
     )
@@ -336,7 +334,7 @@ def _assemble(
         "grid": cfg.grid,
         "sections": sections,
         "section_titles": titles,
-        "goals": goals,
+        "goals": [],  # filled by pipeline_goals
         "ablation": ablation,
         "buckets": analysis.activity_buckets(main) if main.results else None,
         "example_model": example_model,

@@ -16,6 +16,7 @@ from typing import Any
 DEFAULT_QUOTAS: dict[str, int] = {
     "ease": 120,
     "itemknn": 60,
+    "als": 60,
     "tower": 80,
     "content": 40,  # per modality
     "fresh": 40,
@@ -39,9 +40,14 @@ class PipelineConfig:
     # stage-1 models are fitted on the rest, then refitted on everything (train.py). 0.125 of
     # the part before the test cut is the evaluation's validation chunk (10 % of 80 %).
     label_frac: float = 0.125
+    # the ranker also learns from newcomers' requests (train.ranking_groups): onboarding with
+    # this many first picks, and a text query standing for the user's taste
+    cold_requests: bool = True
+    onboarding_picks: int = 3
     ease_lambda: float = 500.0  # chosen on the label chunk by `tune_ease` in train.py
     ease_lambdas: tuple[float, ...] = (100.0, 250.0, 500.0, 1000.0, 2500.0)
     knn_neighbours: int = 100
+    als_factors: int = 64
     tower: bool = True  # the hybrid transformer tower as a source and a feature
     tower_overrides: dict[str, Any] = field(default_factory=dict)  # HybridConfig fields
     # XGBoost: each objective is trained and the best by NDCG@10 on held-out label users is

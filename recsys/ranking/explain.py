@@ -43,11 +43,13 @@ def explain(
     ``collab_anchor`` (R,) the liked item most co-watched with each row's item (-1: none).
     ``has_history``: False for a cold request, which no taste-based sentence may claim.
     """
-    groups = sorted({group_of(n) for n in names})
+    # with a text query the text features measure the query, not the history: one group
+    of = [("query" if query and group_of(n) == "text" else group_of(n)) for n in names]
+    groups = sorted(set(of))
     gidx = {g: i for i, g in enumerate(groups)}
     member = np.zeros((len(names), len(groups)), np.float32)
-    for j, n in enumerate(names):
-        member[j, gidx[group_of(n)]] = 1.0
+    for j, g in enumerate(of):
+        member[j, gidx[g]] = 1.0
     by_group = contribs @ member  # (R, G)
     out = []
     for r in range(len(contribs)):
@@ -58,8 +60,13 @@ def explain(
             if by_group[r, gi] <= 0:
                 break
             a = _anchor(g, r, nearest, collab_anchor)
-            needs_x = g in ("collaborative", *MODALITY_WORDS) and not (g == "text" and query)
-            if (needs_x and a < 0) or (g in ("taste", "tower") and not has_history):
+            needs_x = g in ("collaborative", *MODALITY_WORDS)
+            # missing features contribute too (the trees' default branch), so a group can
+            # be "strong" for a request that has nothing of it: never claim those
+            ungrounded = (g in ("taste", "tower") and not has_history) or (
+                g == "query" and not query
+            )
+            if (needs_x and a < 0) or ungrounded:
                 continue  # a sentence this group cannot ground: try the next strongest
             group, anchor = g, a
             break
@@ -89,8 +96,6 @@ def _anchor(group: str, r: int, nearest: dict[str, np.ndarray], collab: np.ndarr
 
 def _sentence(group: str, anchor: int, titles: list[str], query: str | None) -> str:
     x = titles[anchor] if anchor >= 0 else None
-    if group == "text" and query:
-        return f"matches “{_clip(query)}”"
     if group in MODALITY_WORDS and x:
         return f"{MODALITY_WORDS[group]} similar to {x}"
     if group == "collaborative" and x:

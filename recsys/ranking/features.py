@@ -12,15 +12,16 @@ import numpy as np
 from recsys.ranking.profile import Profile
 from recsys.ranking.stage1 import Stage1
 
-SOURCES = ("ease", "itemknn", "tower", "fresh", "recent_popularity", "popularity", "query")
+SOURCES = ("ease", "itemknn", "als", "tower", "fresh", "recent_popularity", "popularity", "query")
 ITEM = ("pop_all", "pop_recent", "age_days", "year", "likes", "cold", "mean_rating", "n_ratings")
 USER = ("user_likes", "year_gap", "genre_affinity", "genre_max")
-SCORES = ("ease", "ease_recent", "itemknn", "tower")
+SCORES = ("ease", "ease_recent", "itemknn", "als", "tower")
 
 
 def feature_names(modalities: list[str]) -> list[str]:
-    sources = [*SOURCES[:3], *(f"content:{m}" for m in modalities), *SOURCES[3:]]
-    cosines = [f"{stat}:{m}" for m in modalities for stat in ("cos_max", "cos_mean")]
+    sources = [*SOURCES[:4], *(f"content:{m}" for m in modalities), *SOURCES[4:]]
+    stats = ("cos_max", "cos_mean", "cos_z")
+    cosines = [f"{stat}:{m}" for m in modalities for stat in stats]
     return [
         *(f"score:{s}" for s in SCORES),
         *(f"rank:{s}" for s in sources),
@@ -33,7 +34,7 @@ def feature_names(modalities: list[str]) -> list[str]:
 def group_of(name: str) -> str:
     """The explanation group of a feature: a modality, "collaborative", "popular", …"""
     kind, _, rest = name.partition(":")
-    if kind in ("cos_max", "cos_mean"):
+    if kind in ("cos_max", "cos_mean", "cos_z"):
         return rest
     if kind in ("score", "rank"):
         if rest.startswith("content:"):
@@ -42,6 +43,7 @@ def group_of(name: str) -> str:
             "ease": "collaborative",
             "ease_recent": "collaborative",
             "itemknn": "collaborative",
+            "als": "collaborative",
             "tower": "tower",
             "fresh": "fresh",
             "recent_popularity": "popular",
@@ -79,7 +81,7 @@ def assemble(
         if name in col:
             out[:, col[name]] = values
 
-    for s in ("ease", "ease_recent", "itemknn"):
+    for s in ("ease", "ease_recent", "itemknn", "als"):
         dense = profile.ease_recent if s == "ease_recent" else profile.scores.get(s)
         if dense is not None:
             v = dense[cands]
@@ -104,8 +106,13 @@ def assemble(
         else:
             continue
         has = space.present[cands]
-        put(f"cos_max:{m}", np.where(has, sims.max(axis=1), np.nan))
+        best = np.where(has, sims.max(axis=1), np.nan)
+        put(f"cos_max:{m}", best)
         put(f"cos_mean:{m}", np.where(has, sims.mean(axis=1), np.nan))
+        # the same closeness relative to this request's other candidates: a short text query
+        # sits farther from every item than a liked title does, the order within it not
+        if np.isfinite(best).sum() > 1:
+            put(f"cos_z:{m}", (best - np.nanmean(best)) / max(float(np.nanstd(best)), 1e-6))
         if profile.query is None or m != "text":
             pos = np.flatnonzero(space.present[recent])
             # an item is never "similar to" itself (seen items shown with exclude_seen off)

@@ -34,6 +34,7 @@ from recsys.ranking.rules import mmr
 from recsys.ranking.stage1 import Stage1
 
 PIPELINE = "pipeline"  # the model directory name inside a run
+WARM, COLD = "warm", "cold"  # the rankers: by how much history a request brings
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,14 @@ class RankingPipeline:
     def __init__(
         self,
         stage1: Stage1,
-        ranker: Ranker | None,
+        rankers: dict[str, Ranker] | None,
         cfg: PipelineConfig,
         titles: list[str],
         info: dict | None = None,
     ):
         self.stage1 = stage1
-        self.ranker = ranker
+        # "warm": requests with a history; "cold": a few picks or none (onboarding, text)
+        self.rankers = dict(rankers or {})
         self.cfg = cfg
         self.titles = titles  # (n,) in the pipeline's item order, for reasons
         self.info = dict(info or {})
@@ -103,10 +105,20 @@ class RankingPipeline:
         self.vocab = stage1.vocab
         self._tower_index: Index | None = None
 
+    @property
+    def ranker(self) -> Ranker | None:
+        """The ranker of requests with a history (the one the report describes)."""
+        return self.rankers.get(WARM)
+
+    def ranker_for(self, profile: Profile) -> Ranker:
+        """Cold ranker for requests with at most ``onboarding_picks`` likes, else warm."""
+        cold = len(profile.history) <= self.cfg.onboarding_picks
+        return self.rankers[COLD if cold and COLD in self.rankers else WARM]
+
     # ------------------------------------------------------------------ candidate stage
     def source_order(self) -> list[str]:
         content = [f"content:{m}" for m in self.modalities]
-        order = ["query", "ease", "itemknn", "tower", *content, "fresh"]
+        order = ["query", "ease", "itemknn", "als", "tower", *content, "fresh"]
         return [*order, "recent_popularity", "popularity"]
 
     def profile(self, req: RankRequest) -> Profile:
@@ -166,13 +178,14 @@ class RankingPipeline:
     def recommend(self, req: RankRequest) -> RankedList:
         """Top-``req.k`` for one request (the only way anything is ranked, online or offline)."""
         c = self.candidates(req)
-        if self.ranker is None:
+        if not self.rankers:
             raise ValueError("this pipeline has no ranker yet (it is being trained)")
-        scores = self.ranker.predict(c.features)
+        ranker = self.ranker_for(c.profile)
+        scores = ranker.predict(c.features)
         picked = self._pick(c.items, scores, req)
         exps: list[Explanation] = []
         if req.explain and len(picked):
-            exps = self._explain(c, picked, req)
+            exps = self._explain(c, picked, req, ranker)
         out_ids = self.vocab.ids[c.items[picked]]
         return RankedList(
             item_ids=out_ids,
@@ -194,7 +207,9 @@ class RankingPipeline:
             return np.asarray(chosen, np.int64)
         return order[: req.k]
 
-    def _explain(self, c: Candidates, picked: np.ndarray, req: RankRequest) -> list[Explanation]:
+    def _explain(
+        self, c: Candidates, picked: np.ndarray, req: RankRequest, ranker: Ranker
+    ) -> list[Explanation]:
         recent, items = c.profile.recent, c.items[picked]
         near = {
             m: np.where(v[picked] >= 0, recent[np.maximum(v[picked], 0)], -1)
@@ -204,7 +219,7 @@ class RankingPipeline:
         if len(recent):
             co = self.stage1.itemknn.similarity[recent][:, items].toarray()  # (h, K)
             collab = np.where(co.max(axis=0) > 0, recent[co.argmax(axis=0)], -1)
-        contribs = self.ranker.contributions(c.features[picked])  # type: ignore[union-attr]
+        contribs = ranker.contributions(c.features[picked])
         return explain(
             contribs,
             self.names,
@@ -223,13 +238,15 @@ class RankingPipeline:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.stage1.save(directory / "stage1")
-        if self.ranker is None:
+        if WARM not in self.rankers:
             raise ValueError("an untrained pipeline (no ranker) is never saved")
-        self.ranker.save(directory / "ranker")
+        for kind, ranker in self.rankers.items():
+            ranker.save(directory / f"ranker_{kind}")
         manifest = {
             "name": PIPELINE,
             "config": self.cfg.to_dict(),
             "modalities": self.modalities,
+            "rankers": sorted(self.rankers),
             "features": self.names,
             "info": self.info,
         }
@@ -242,7 +259,7 @@ class RankingPipeline:
         titles = json.loads((directory / "titles.json").read_text())
         pipeline = cls(
             Stage1.load(directory / "stage1"),
-            Ranker.load(directory / "ranker"),
+            {k: Ranker.load(directory / f"ranker_{k}") for k in manifest["rankers"]},
             PipelineConfig.from_dict(manifest["config"]),
             titles,
             manifest.get("info"),

@@ -64,8 +64,9 @@ def build_profile(
         p.ease_recent = stage1.ease.score(np.zeros(1, np.int64), _row(hist[-EASE_RECENT:], n))[0]
         knn = np.asarray(stage1.itemknn.similarity[hist].sum(axis=0)).ravel()
         p.scores["itemknn"] = np.where(knn > 0, knn, -np.inf).astype(np.float32)
+        p.scores["als"] = stage1.als.score(np.zeros(1, np.int64), _row(hist, n))[0]
     else:
-        p.scores["ease"] = p.scores["itemknn"] = none
+        p.scores["ease"] = p.scores["itemknn"] = p.scores["als"] = none
     tower = stage1.tower
     if tower is not None and len(hist):
         uidx = tower.user_vocab.index([user_id if user_id is not None else -1])

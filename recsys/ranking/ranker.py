@@ -29,13 +29,22 @@ class RankingGroups:
     features: np.ndarray
     labels: np.ndarray
     group: np.ndarray  # (G,) rows per user, in row order
+    users: np.ndarray  # (G,) the user id of each group
 
     def take(self, groups: np.ndarray) -> RankingGroups:
         """The rows of the chosen group indices (kept in their order)."""
         ends = np.cumsum(self.group)
         starts = ends - self.group
         rows = np.concatenate([np.arange(starts[g], ends[g]) for g in groups])
-        return RankingGroups(self.features[rows], self.labels[rows], self.group[groups])
+        return RankingGroups(
+            self.features[rows], self.labels[rows], self.group[groups], self.users[groups]
+        )
+
+    def held_out(self, fraction: float) -> np.ndarray:
+        """(G,) bool: the groups whose user falls in a stable ``fraction`` by id (the same
+        users whichever features or candidates a run has, so runs compare)."""
+        bucket = (self.users.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(1000)
+        return bucket < int(round(fraction * 1000))
 
 
 class Ranker:
@@ -59,12 +68,13 @@ class Ranker:
         """
         import xgboost as xgb
 
-        rng = np.random.default_rng(cfg.seed)
-        order = rng.permutation(len(data.group))
-        n_valid = int(round(len(order) * cfg.ranker_valid_frac)) if len(order) >= 10 else 0
-        train = data.take(np.sort(order[n_valid:]))
+        valid = data.held_out(cfg.ranker_valid_frac)
+        if len(data.group) < 10 or valid.all():  # too few users to hold any out
+            valid[:] = False
+        n_valid = int(valid.sum())
+        train = data.take(np.flatnonzero(~valid))
         dtrain = _dmatrix(xgb, train, names)
-        dvalid = _dmatrix(xgb, data.take(np.sort(order[:n_valid])), names) if n_valid else None
+        dvalid = _dmatrix(xgb, data.take(np.flatnonzero(valid)), names) if n_valid else None
         device = "cuda" if pick_device(None) == "cuda" else "cpu"
         tried: dict[str, float | None] = {}
         best: tuple[float, object, str, int] | None = None

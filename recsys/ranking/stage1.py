@@ -1,5 +1,5 @@
 """Stage 1 of the pipeline: everything fitted on one interactions frame that sources and
-features read (EASE, item-kNN, the hybrid tower, item facts, stored histories).
+features read (EASE, item-kNN, ALS, the hybrid tower, item facts, stored histories).
 
 Content vectors are not fitted here: they come from the feature store as the frame's cut-off
 saw them (``ContentSpace``), and are kept with the run so serving and evaluation read the same
@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from recsys.core.artifacts import load_arrays, save_arrays
 from recsys.core.histories import Histories
 from recsys.core.interactions import IdVocab, positives
+from recsys.models.als import ALS
 from recsys.models.ease import EASE
 from recsys.models.hybrid import HybridRecommender, update_hybrid
 from recsys.models.hybrid.config import HybridConfig
@@ -142,6 +143,7 @@ class Stage1:
     facts: ItemFacts
     ease: EASE
     itemknn: ItemKNN
+    als: ALS
     content: dict[str, ContentSpace]
     tower: HybridRecommender | None
 
@@ -153,6 +155,7 @@ class Stage1:
         save_arrays(directory, {"name": "stage1", "content": sorted(self.content)}, **arrays)
         self.ease.save(directory / "ease")
         self.itemknn.save(directory / "itemknn")
+        self.als.save(directory / "als")
         if self.tower is not None:
             self.tower.save(directory / "tower")
 
@@ -169,6 +172,7 @@ class Stage1:
             facts=ItemFacts.from_arrays(a),
             ease=EASE.load(directory / "ease"),
             itemknn=ItemKNN.load(directory / "itemknn"),
+            als=ALS.load(directory / "als"),
             content=content,
             tower=HybridRecommender.load(tower_dir) if tower_dir.exists() else None,
         )
@@ -231,6 +235,7 @@ def fit_stage1(
         facts=ItemFacts.build(frame, items, vocab, cfg.recent_days),
         ease=EASE.fit(frame, vocab, lam=ease_lambda),
         itemknn=ItemKNN.fit(frame, vocab, neighbours=cfg.knn_neighbours),
+        als=ALS.fit(frame, vocab, factors=cfg.als_factors, seed=cfg.seed),
         content=content,
         tower=tower,
     )

@@ -27,7 +27,7 @@ from recsys.core.splits import per_user_temporal
 from recsys.models.base import top_k
 from recsys.models.ease import EASE
 from recsys.ranking.config import PipelineConfig
-from recsys.ranking.pipeline import RankingPipeline, RankRequest
+from recsys.ranking.pipeline import COLD, WARM, RankingPipeline, RankRequest
 from recsys.ranking.ranker import Ranker, RankingGroups
 from recsys.ranking.stage1 import ContentSpace, fit_stage1
 
@@ -38,7 +38,8 @@ Log = Callable[[str], None]
 def label_split(frame: pl.DataFrame, label_frac: float) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(earlier, label chunk): each user's last ``label_frac`` by time is the label chunk."""
     split = per_user_temporal(frame, test_frac=label_frac, valid_frac=0.0)
-    return split.train, split.test
+    # the split keeps a one-row valid chunk even at valid_frac=0: it is earlier data too
+    return split.train_valid(), split.test
 
 
 def fit_pipeline(
@@ -65,23 +66,23 @@ def fit_pipeline(
         fit_stage1(earlier, items, vocab, content, cfg, lam, log_fn), None, cfg, titles
     )
     groups, recall = ranking_groups(early, later, cfg)
-    log_fn(
-        f"pipeline: {len(groups.group)} label users, {len(groups.labels)} rows, "
-        f"candidate recall {recall:.3f}"
-    )
-    ranker = Ranker.fit(groups, early.names, cfg)
-    log_fn(f"pipeline: ranker {ranker.info}")
+    rankers = {}
+    for kind, data in groups.items():
+        log_fn(f"pipeline: {kind} ranker on {len(data.group)} requests, {len(data.labels)} rows")
+        rankers[kind] = Ranker.fit(data, early.names, cfg)
+        log_fn(f"pipeline: {kind} ranker {rankers[kind].info}")
+    log_fn(f"pipeline: candidate recall of the label users' requests {recall:.3f}")
     full = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn)
     info = {
         "ease_lambda": lam,
         "ease_valid_ndcg10": lam_scores,
-        "label_users": int(len(groups.group)),
+        "label_users": int(len(groups[WARM].group)),
         "label_candidate_recall": recall,
-        "ranker": ranker.info,
+        "rankers": {kind: r.info for kind, r in rankers.items()},
         "frame": {"interactions": frame.height, "earlier": earlier.height, "label": later.height},
         "fit_seconds": round(time.perf_counter() - start, 1),
     }
-    return RankingPipeline(full, ranker, cfg, titles, info)
+    return RankingPipeline(full, rankers, cfg, titles, info)
 
 
 def refresh_pipeline(
@@ -106,7 +107,7 @@ def refresh_pipeline(
     cfg, lam = previous.cfg, float(previous.info.get("ease_lambda", previous.cfg.ease_lambda))
     stage1 = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn, previous.stage1.tower)
     info = {**previous.info, "frame": {"interactions": frame.height}}
-    return RankingPipeline(stage1, previous.ranker, cfg, titles, info)
+    return RankingPipeline(stage1, previous.rankers, cfg, titles, info)
 
 
 def tune_ease(
@@ -131,32 +132,70 @@ def tune_ease(
 
 def ranking_groups(
     pipeline: RankingPipeline, later: pl.DataFrame, cfg: PipelineConfig
-) -> tuple[RankingGroups, float]:
-    """Feature rows and like-labels of every label user's candidates; and the union recall."""
+) -> tuple[dict[str, RankingGroups], float]:
+    """Per ranker ("warm", "cold"): feature rows and like-labels of every label user's
+    candidates; and the union's recall over the users' own requests.
+
+    Besides each user's own request, ``cold_requests`` adds the requests a newcomer makes,
+    labelled with the same later likes: a few first picks only (onboarding), and a text
+    query standing for the user's taste (the latest liked title's text vector, no history:
+    how a mood query looks to the features). Without them the ranker never sees a
+    request with no collaborative signal and ranks such requests by popularity.
+    """
     target = positives(later)
     liked = target.group_by("user_id").agg(pl.col("item_id"))
     rows = liked.sample(fraction=1.0, shuffle=True, seed=cfg.seed) if liked.height else liked
     if rows.height > cfg.max_label_users:
         rows = rows.head(cfg.max_label_users)
-    feats, labels, group = [], [], []
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray, int]]] = {WARM: [], COLD: []}
     found = total = 0
-    budget = 1  # the candidates, not the list, are what the ranker learns from
     for user_id, items in rows.iter_rows():
-        c = pipeline.candidates(RankRequest(user_id=int(user_id), k=budget, explain=False))
-        if not len(c.profile.history):
-            continue  # no earlier likes: a cold user, not a ranking example
-        y = np.isin(pipeline.vocab.ids[c.items], np.asarray(items, np.int64)).astype(np.float32)
-        found += int(y.sum())
-        total += len(items)
-        if y.sum() == 0 or y.sum() == len(y):
-            continue  # nothing to order: LambdaMART learns nothing from this group
-        feats.append(c.features)
-        labels.append(y)
-        group.append(len(y))
-    if not group:
+        wanted = np.asarray(items, np.int64)
+        for n, req in enumerate(_requests(pipeline, int(user_id), cfg)):
+            c = pipeline.candidates(req)
+            y = np.isin(pipeline.vocab.ids[c.items], wanted).astype(np.float32)
+            if n == 0:  # the user's own request: what candidate recall is about
+                found += int(y.sum())
+                total += len(wanted)
+            kind = COLD if len(c.profile.history) <= cfg.onboarding_picks else WARM
+            if 0 < y.sum() < len(y):  # otherwise nothing to order: no gradient
+                parts[kind].append((c.features, y, int(user_id)))
+    if not parts[WARM]:
         raise ValueError("no label user has a liked item among its candidates: too little data")
-    data = RankingGroups(np.concatenate(feats), np.concatenate(labels), np.asarray(group))
-    return data, found / max(total, 1)
+    groups = {
+        kind: RankingGroups(
+            np.concatenate([p[0] for p in rows_]),
+            np.concatenate([p[1] for p in rows_]),
+            np.asarray([len(p[1]) for p in rows_]),
+            np.asarray([p[2] for p in rows_]),
+        )
+        for kind, rows_ in parts.items()
+        if rows_
+    }
+    return groups, found / max(total, 1)
+
+
+def _requests(pipeline: RankingPipeline, user_id: int, cfg: PipelineConfig) -> list[RankRequest]:
+    """The user's own request, then (``cfg.cold_requests``) onboarding and text-mood ones."""
+    h = pipeline.stage1.histories
+    liked = h.liked.get(user_id, np.zeros(0, np.int64))
+    if not len(liked):
+        return []  # no earlier likes: a cold user, not a ranking example
+    ids = pipeline.vocab.ids
+    seen = tuple(ids[h.seen[user_id]].tolist())  # a newcomer "has seen" the same titles
+    out = [RankRequest(user_id=user_id, explain=False)]
+    if not cfg.cold_requests:
+        return out
+    picks = tuple(ids[liked[: cfg.onboarding_picks]].tolist())
+    out.append(RankRequest(history=picks, seen=seen, explain=False))
+    text = pipeline.stage1.content.get("text")
+    rows = liked[text.present[liked]] if text is not None else liked[:0]
+    if len(rows):
+        # the latest liked title's text: as far from other items as a short query is (a
+        # mean of many titles would sit close to everything)
+        mood = text.matrix[rows[-1]]  # type: ignore[union-attr]
+        out.append(RankRequest(seen=seen, query=mood, explain=False))
+    return out
 
 
 def _fmt(scores: dict[str, float]) -> str:

@@ -85,7 +85,15 @@ def test_run_evaluate_writes_three_files(report_dir):
         assert (report_dir / name).stat().st_size > 0
     m = json.loads((report_dir / "metrics.json").read_text())
     names = [x["name"] for x in m["sections"]["main"]["models"]]
-    assert names == ["popularity", "itemknn", "ease", "als", "content_knn[fused]"]
+    assert names == ["pipeline", "popularity", "itemknn", "ease", "als", "content_knn[fused]"]
+    pipeline = m["pipeline"]["main"]
+    union = pipeline["source_recall"]["union"]["recall"]
+    assert 0 < union <= 1 and all(
+        r["recall"] <= union + 1e-9 for s, r in pipeline["source_recall"].items()
+    )  # no single source can find more than the union of all of them
+    assert pipeline["modalities"] == ["image", "text"] and pipeline["feature_gain"]
+    assert pipeline["vs_best"]["lo"] <= pipeline["vs_best"]["mean"] <= pipeline["vs_best"]["hi"]
+    assert "pipeline" in [x["name"] for x in m["sections"]["cold_items"]["models"]]
     assert m["sections"]["main"]["split"]["name"] == "per_user_temporal"
     rows = m["ablation"]["rows"]
     assert {"content_knn[text]", "content_knn[image]", "content_knn[fused]"} <= set(rows)
@@ -94,7 +102,8 @@ def test_run_evaluate_writes_three_files(report_dir):
     assert "cold_items" in m["sections"] and m["dataset"]["items"] == 31
     cold_only = m["sections"]["cold_items_only"]["models"]
     assert cold_only and all(x["metrics"]["recall@20"]["mean"] >= 0 for x in cold_only)
-    assert m["goals"][0]["met"] is None  # no hybrid: the goal is pending, not failed
+    assert m["goals"][0]["goal"].startswith("warm users: pipeline NDCG@10")
+    assert isinstance(m["goals"][0]["met"], bool)
     md = (report_dir / "report.md").read_text()
     assert "ndcg@10" in md and "per_user_temporal" in md and "bootstrap" in md
     assert "&gt;" not in md and "&#39;" not in md  # Markdown is not HTML-escaped
@@ -108,6 +117,6 @@ def test_report_renders_in_chromium(report_dir):
             ".plots img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
         )
         assert len(widths) >= 3 and all(w > 0 for w in widths)
-        assert page.locator("table.summary tr").count() >= 6  # header + 5 models
+        assert page.locator("table.summary tr").count() >= 7  # header + pipeline + 5 models
         thumbs = page.eval_on_selector_all(".item img", "imgs => imgs.map(i => i.naturalWidth)")
         assert thumbs and all(w > 0 for w in thumbs)

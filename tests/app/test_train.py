@@ -12,29 +12,32 @@ import pytest
 from recsys.app.train import run_train
 from recsys.core.catalog import load_workspace_catalog
 from recsys.core.runs import Run
-from recsys.models.hybrid import HybridConfig, HybridRecommender
+from recsys.ranking import PIPELINE, PipelineConfig, RankRequest, load_pipeline
 
-FAST = HybridConfig(dim=16, n_layers=1, max_len=16, max_epochs=2, eval_every=10)
-
+# a small tower (the default shape needs minutes on 2 cores); leaves of one hessian unit for
+# a ranker trained on ~60 users
+FAST = PipelineConfig(
+    tower=True,
+    tower_overrides={"dim": 16, "n_layers": 1, "max_len": 16, "max_epochs": 2, "eval_every": 10},
+    min_child_weight=1.0,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
-def test_train_then_update_writes_runs_and_grows_ids(tiny_workspace):
+def test_train_then_update_writes_runs_and_keeps_the_ranker(tiny_workspace):
     ws = tiny_workspace
     lines: list[str] = []
     summary = run_train(ws, log=lines.append, config=FAST)
-    first = Run.latest(ws.artifacts_dir).path
+    first = Run.latest(ws.artifacts_dir)
     assert first is not None and first.name in summary and "NDCG@10" in summary
-    for model in ("popularity", "itemknn", "hybrid"):
-        assert (first / "models" / model).is_dir()
-    hybrid_dir = first / "models" / "hybrid"
-    for name in ("model.safetensors", "config.json", "vocab.npz", "lineage.json",
-                 "item_vectors.npz"):  # fmt: skip
-        assert (hybrid_dir / name).exists(), name
-    assert any("parameters" in line for line in lines)
-    lineage = json.loads((hybrid_dir / "lineage.json").read_text())
-    assert lineage["features"]["item_content"] is None  # no feature store: ID-only, said so
+    pipe_dir = first.model_dir(PIPELINE)
+    for name in ("manifest.json", "ranker_warm/ranker.json", "stage1/ease", "stage1/tower"):
+        assert (pipe_dir / name).exists(), name
+    assert any("EASE λ" in line for line in lines) and any("ranker" in line for line in lines)
+    manifest = first.manifest()
+    assert manifest["pipeline"]["modalities"] == []  # no feature store: collaborative only
+    assert manifest["pipeline"]["tower"] is True
 
     # new interactions by a brand-new user, then `train --update`
     catalog = load_workspace_catalog(ws)
@@ -53,11 +56,17 @@ def test_train_then_update_writes_runs_and_grows_ids(tiny_workspace):
     catalog.save(ws.data_dir)
 
     summary = run_train(ws, update=True, log=lines.append)
-    second = Run.latest(ws.artifacts_dir).path
-    assert second != first and "update" in summary
-    rec = HybridRecommender.load(second / "models" / "hybrid")
-    assert rec.lineage["warm_start_from"] == first.name
-    assert 10_000 in rec.user_vocab.ids
-    user = rec.user_vocab.index([10_000])
-    assert len(rec.sequences.row(int(user[0]))) == 5
-    assert np.isfinite(rec.item_vectors()).all()
+    second = Run.latest(ws.artifacts_dir)
+    assert second is not None and second.name != first.name and "update" in summary
+    old = json.loads((pipe_dir / "ranker_warm/ranker.json").read_text())
+    kept = json.loads((second.model_dir(PIPELINE) / "ranker_warm/ranker.json").read_text())
+    assert kept == old  # the ranker is kept, stage 1 refitted
+    pipeline = load_pipeline(second)
+    assert pipeline.info["warm_start_from"] == first.name
+    assert 10_000 in pipeline.stage1.tower.user_vocab.ids
+    assert set(pipeline.stage1.histories.liked[10_000].tolist()) == set(
+        pipeline.vocab.index(items).tolist()
+    )
+    ranked = pipeline.recommend(RankRequest(user_id=10_000, k=5))
+    assert len(ranked.item_ids) == 5 and not set(ranked.item_ids) & set(items)
+    assert np.isfinite(ranked.scores).all()

@@ -36,7 +36,7 @@ GENRES = {
     "Comedy": ("laughs", "a clumsy chef opens a chaotic restaurant with friends", (240, 200, 40)),
 }
 ITEMS_PER_GENRE = 10
-N_USERS = 24
+N_USERS = 96  # enough label users for the ranker to learn that content matters
 
 
 def build_workspace(root: Path, encode_text) -> Workspace:
@@ -109,7 +109,7 @@ def build_workspace(root: Path, encode_text) -> Workspace:
     run = Run(ws.artifacts_dir / "run-a")  # named, not Run.create: tests assert versions
     # the real training procedure; no tower: it needs minutes, and these tests pin answers
     # that content and co-watching already decide (tests/ranking trains one with a tower);
-    # leaves of one hessian unit: 24 users give the ranker a few hundred rows, not millions
+    # leaves of one hessian unit: 96 users give the ranker a few hundred rows, not millions
     content = load_pipeline_content(ws, vocab)
     config = PipelineConfig(tower=False, min_child_weight=1.0)
     pipeline = fit_pipeline(interactions, items, content, config)
