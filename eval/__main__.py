@@ -1,7 +1,7 @@
 """`python -m eval`: run_evaluate with every EvalConfig knob on the command line.
 
 Example (the MovieLens results in docs/RESULTS.md):
-    python -m eval --workspace ws-ml --report ws-ml/reports/ml --extra-protocol global_temporal
+    python -m eval --workspace ws-ml --report ws-ml/reports/ml --grid thorough --pipeline-ablation
 """
 
 from __future__ import annotations
@@ -37,8 +37,22 @@ def main(argv: list[str] | None = None) -> None:
         metavar="JSON",
         help="HybridConfig overrides, e.g. '{\"max_epochs\": 10}'",
     )
+    p.add_argument("--no-pipeline", action="store_true")
+    p.add_argument(
+        "--pipeline-ablation",
+        action="store_true",
+        help="retrain the pipeline without each modality",
+    )
+    p.add_argument(
+        "--pipeline",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="PipelineConfig overrides over the workspace's pipeline.json, e.g. '{\"tower\": true}'",
+    )
+    p.add_argument("--verbose", action="store_true", help="log progress (pipeline training)")
     a = p.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING)
     ws = Workspace.at(a.workspace)
     fields = {"protocol": a.protocol, "n_boot": a.n_boot, "hybrid": not a.no_hybrid}
     if a.grid:
@@ -51,6 +65,12 @@ def main(argv: list[str] | None = None) -> None:
         fields["hybrid_ablation"] = True
     if a.hybrid_on_extra:
         fields["hybrid_on_extra"] = True
+    if a.no_pipeline:
+        fields["pipeline"] = False
+    if a.pipeline_ablation:
+        fields["pipeline_ablation"] = True
+    if a.pipeline is not None:
+        fields["pipeline_overrides"] = a.pipeline
     cfg = EvalConfig.thorough(**fields) if a.thorough else EvalConfig(**fields)
     print(run_evaluate(ws, a.report or ws.reports_dir / "latest", cfg))
 

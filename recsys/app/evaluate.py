@@ -7,29 +7,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from eval import analysis, plots
 from eval.baselines import Baseline, collaborative_baselines, content_baseline
 from eval.baselines.hybrid import hybrid_baseline
 from eval.config import EvalConfig
-from eval.content import ItemContent, content_cutoff, workspace_fusion_config
+from eval.content import ItemContent, workspace_fusion_config
 from eval.experiment import SplitResults, run_suite
 from eval.goals import pipeline_goals
 from eval.pipeline_eval import (
     NAME as PIPELINE_ROW,
 )
-from eval.pipeline_eval import (
-    evaluate_pipeline,
-    new_item_slice,
-    paired_difference,
-    recommend_all,
-    to_eval_indices,
-)
-from eval.protocol import score_top
 from eval.report import summary_table, thumbnail, write_report
-from recsys.app.content import load_pipeline_content
-from recsys.app.train import workspace_pipeline_config
+from recsys.app.evaluate_pipeline import guarded, pipeline_ablation, pipeline_row
 from recsys.core.catalog import Catalog, load_workspace_catalog
 from recsys.core.interactions import IdVocab
 from recsys.core.splits import make_split
@@ -114,9 +103,22 @@ def run_evaluate(
     main = run_suite(main_split, vocab, main_models, diversity_vectors, ks, cfg.n_boot, bar)
     pipeline_report: dict = {}
     if cfg.pipeline:
-        pipeline_report["main"] = _pipeline_row(
-            ws, catalog, vocab, main_split, main, cfg, diversity_vectors, Path(report_dir), "main"
+        row = guarded(
+            notes,
+            "main",
+            pipeline_row,
+            ws,
+            catalog,
+            vocab,
+            main_split,
+            main,
+            cfg,
+            diversity_vectors,
+            Path(report_dir),
+            "main",
         )
+        if row is not None:
+            pipeline_report["main"] = row
     extra_models = [
         m for m in main_models if cfg.hybrid_on_extra or not m.name.startswith("hybrid")
     ]
@@ -148,7 +150,10 @@ def run_evaluate(
             cold_split, vocab, cold_models, diversity_vectors, ks, cfg.n_boot, bar, new_items
         )
         if cfg.pipeline:
-            pipeline_report["cold_items"] = _pipeline_row(
+            row = guarded(
+                notes,
+                "cold_items",
+                pipeline_row,
                 ws,
                 catalog,
                 vocab,
@@ -160,9 +165,11 @@ def run_evaluate(
                 "cold_items",
                 new_items,
             )
+            if row is not None:
+                pipeline_report["cold_items"] = row
     bar.close()
     if cfg.pipeline and cfg.pipeline_ablation and "main" in pipeline_report:
-        pipeline_report["ablation"] = _pipeline_ablation(
+        pipeline_report["ablation"] = pipeline_ablation(
             ws, catalog, vocab, main_split, main, cfg, Path(report_dir)
         )
 
@@ -193,91 +200,6 @@ def run_evaluate(
         f"({len(main.test_data.user_ids)} test users), best {head}; "
         f"report at {Path(report_dir) / 'report.html'}"
     )
-
-
-def _pipeline_row(
-    ws,
-    catalog,
-    vocab,
-    split,
-    suite,
-    cfg,
-    item_vectors,
-    report_dir,
-    key,
-    new_items=None,
-    content=None,
-) -> dict:
-    """Train the production pipeline on ``split``'s data before its test cut and score it
-    as served; its row joins ``suite`` (and ``suite.alt`` restricted to ``new_items``)."""
-    pcfg = workspace_pipeline_config(ws)
-    for field, value in cfg.pipeline_overrides.items():
-        setattr(pcfg, field, value)
-    if content is None:
-        content = load_pipeline_content(ws, vocab, as_of=content_cutoff(split))
-    ran = evaluate_pipeline(
-        split,
-        catalog.items,
-        content,
-        suite.test_data,
-        report_dir / "runs" / key,
-        pcfg,
-        tuple(cfg.ks),
-        item_vectors,
-        cfg.n_boot,
-        log_fn=log.info,
-    )
-    suite.results.insert(0, ran.result)
-    out = {
-        "source_recall": ran.source_recall,
-        "info": ran.pipeline.info,
-        "modalities": ran.pipeline.modalities,
-        "feature_gain": ran.pipeline.ranker.importance() if ran.pipeline.ranker else {},
-        "new_items": new_item_slice(
-            suite.results, suite.test_data, split.train_valid(), max(cfg.ks), cfg.n_boot
-        ),
-    }
-    others = [r for r in suite.results if r.name != ran.result.name]
-    if others:
-        best = max(others, key=lambda r: r.mean("ndcg@10"))
-        out["vs_best"] = paired_difference(ran.result, best, "ndcg@10", cfg.n_boot)
-        ease = next((r for r in others if r.name == "ease"), None)
-        if ease is not None:
-            out["vs_ease"] = paired_difference(ran.result, ease, "ndcg@10", cfg.n_boot)
-    if new_items is not None and suite.alt is not None:
-        allowed = np.isin(ran.pipeline.vocab.ids, new_items)
-        lists = recommend_all(ran.pipeline, suite.alt.test_data.user_ids, max(cfg.ks), allowed)
-        top = to_eval_indices(lists, ran.pipeline, suite.alt.test_data, max(cfg.ks))
-        alt = score_top(
-            top, suite.alt.test_data, ran.result.name, tuple(cfg.ks), item_vectors, cfg.n_boot
-        )
-        suite.alt.results.insert(0, alt)
-    return out
-
-
-def _pipeline_ablation(ws, catalog, vocab, split, suite, cfg, report_dir) -> dict:
-    """Drop each modality's content, retrain the pipeline, report the NDCG@10 change (paired CI)."""
-    full = suite.by_name(PIPELINE_ROW)
-    content = load_pipeline_content(ws, vocab, as_of=content_cutoff(split))
-    rows = {}
-    for modality in sorted(content):
-        rest = {m: v for m, v in content.items() if m != modality}
-        shadow = SplitResults(split, suite.test_data)
-        _pipeline_row(
-            ws,
-            catalog,
-            vocab,
-            split,
-            shadow,
-            cfg,
-            None,
-            report_dir,
-            f"without-{modality}",
-            content=rest,
-        )
-        rows[modality] = paired_difference(shadow.results[0], full, "ndcg@10", cfg.n_boot)
-        rows[modality]["recall@20"] = shadow.results[0].mean("recall@20")
-    return rows
 
 
 def _assemble(

@@ -35,6 +35,7 @@ def explain(
     titles: list[str],
     query: str | None,
     has_history: bool,
+    query_hits: np.ndarray | None = None,
     top: int = 5,
 ) -> list[Explanation]:
     """One explanation per row of ``contribs`` (R, F).
@@ -42,6 +43,8 @@ def explain(
     ``nearest[m]`` (R,) item index of the nearest liked item in modality m (-1: none);
     ``collab_anchor`` (R,) the liked item most co-watched with each row's item (-1: none).
     ``has_history``: False for a cold request, which no taste-based sentence may claim.
+    ``query_hits`` (R,) bool: the row is among the items closest to the text query; such an
+    item's reason is the query (a fact the user asked about), whatever else added to it.
     """
     # with a text query the text features measure the query, not the history: one group
     of = [("query" if query and group_of(n) == "text" else group_of(n)) for n in names]
@@ -55,9 +58,11 @@ def explain(
     for r in range(len(contribs)):
         order = np.argsort(-by_group[r])
         group, anchor = "popular", -1
+        if query_hits is not None and query_hits[r]:
+            order = np.asarray([gidx["query"]])
         for gi in order:  # the strongest group that can say something concrete
             g = groups[gi]
-            if by_group[r, gi] <= 0:
+            if by_group[r, gi] <= 0 and not (query_hits is not None and query_hits[r]):
                 break
             a = _anchor(g, r, nearest, collab_anchor)
             needs_x = g in ("collaborative", *MODALITY_WORDS)

@@ -220,6 +220,8 @@ class RankingPipeline:
             co = self.stage1.itemknn.similarity[recent][:, items].toarray()  # (h, K)
             collab = np.where(co.max(axis=0) > 0, recent[co.argmax(axis=0)], -1)
         contribs = ranker.contributions(c.features[picked])
+        closest = next((r.ids[: 2 * req.k] for r in c.results if r.source == "query"), None)
+        hits = np.isin(self.vocab.ids[items], closest) if closest is not None else None
         return explain(
             contribs,
             self.names,
@@ -228,6 +230,7 @@ class RankingPipeline:
             self.titles,
             req.query_text,
             has_history=bool(len(c.profile.history)),
+            query_hits=hits,
         )
 
     def _indices(self, ids) -> np.ndarray:

@@ -59,9 +59,16 @@ class Ranker:
         self.info = info
 
     @classmethod
-    def fit(cls, data: RankingGroups, names: list[str], cfg: PipelineConfig) -> Ranker:
-        """Train each objective of ``cfg.objectives`` with early stopping on a held-out share
-        of the label users and keep the best by their NDCG@10 (validation, never test).
+    def fit(
+        cls,
+        data: RankingGroups,
+        names: list[str],
+        cfg: PipelineConfig,
+        objectives: tuple[str, ...] | None = None,
+    ) -> Ranker:
+        """Train each of ``objectives`` (default ``cfg.objectives``) with early stopping on a
+        held-out share of the label users; keep the best by their NDCG@10 (validation, never
+        test).
 
         The held-out users pick the objective and the number of trees; the booster trained
         on the rest is kept (refitting on all groups would be a second, unvalidated model).
@@ -78,7 +85,7 @@ class Ranker:
         device = "cuda" if pick_device(None) == "cuda" else "cpu"
         tried: dict[str, float | None] = {}
         best: tuple[float, object, str, int] | None = None
-        for objective in cfg.objectives:
+        for objective in objectives or cfg.objectives:
             booster, trees, score = _train_one(xgb, objective, dtrain, dvalid, cfg, device)
             tried[objective] = score
             if best is None or (score is not None and score > best[0]):

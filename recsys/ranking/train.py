@@ -69,7 +69,8 @@ def fit_pipeline(
     rankers = {}
     for kind, data in groups.items():
         log_fn(f"pipeline: {kind} ranker on {len(data.group)} requests, {len(data.labels)} rows")
-        rankers[kind] = Ranker.fit(data, early.names, cfg)
+        objectives = cfg.cold_objectives if kind == COLD else cfg.objectives
+        rankers[kind] = Ranker.fit(data, early.names, cfg, objectives)
         log_fn(f"pipeline: {kind} ranker {rankers[kind].info}")
     log_fn(f"pipeline: candidate recall of the label users' requests {recall:.3f}")
     full = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn)
@@ -138,8 +139,8 @@ def ranking_groups(
 
     Besides each user's own request, ``cold_requests`` adds the requests a newcomer makes,
     labelled with the same later likes: a few first picks only (onboarding), and a text
-    query standing for the user's taste (the latest liked title's text vector, no history:
-    how a mood query looks to the features). Without them the ranker never sees a
+    query standing for what they want next (the mean text vector of those later likes, no
+    history: what a mood query is to the features). Without them the ranker never sees a
     request with no collaborative signal and ranks such requests by popularity.
     """
     target = positives(later)
@@ -151,7 +152,7 @@ def ranking_groups(
     found = total = 0
     for user_id, items in rows.iter_rows():
         wanted = np.asarray(items, np.int64)
-        for n, req in enumerate(_requests(pipeline, int(user_id), cfg)):
+        for n, req in enumerate(_requests(pipeline, int(user_id), wanted, cfg)):
             c = pipeline.candidates(req)
             y = np.isin(pipeline.vocab.ids[c.items], wanted).astype(np.float32)
             if n == 0:  # the user's own request: what candidate recall is about
@@ -175,7 +176,9 @@ def ranking_groups(
     return groups, found / max(total, 1)
 
 
-def _requests(pipeline: RankingPipeline, user_id: int, cfg: PipelineConfig) -> list[RankRequest]:
+def _requests(
+    pipeline: RankingPipeline, user_id: int, wanted: np.ndarray, cfg: PipelineConfig
+) -> list[RankRequest]:
     """The user's own request, then (``cfg.cold_requests``) onboarding and text-mood ones."""
     h = pipeline.stage1.histories
     liked = h.liked.get(user_id, np.zeros(0, np.int64))
@@ -189,11 +192,14 @@ def _requests(pipeline: RankingPipeline, user_id: int, cfg: PipelineConfig) -> l
     picks = tuple(ids[liked[: cfg.onboarding_picks]].tolist())
     out.append(RankRequest(history=picks, seen=seen, explain=False))
     text = pipeline.stage1.content.get("text")
-    rows = liked[text.present[liked]] if text is not None else liked[:0]
+    targets = pipeline.vocab.index(wanted)
+    rows = targets[text.present[targets]] if text is not None else targets[:0]
     if len(rows):
-        # the latest liked title's text: as far from other items as a short query is (a
-        # mean of many titles would sit close to everything)
-        mood = text.matrix[rows[-1]]  # type: ignore[union-attr]
+        # a mood query describes what the user is about to want: the text of the titles
+        # they liked next stands for it, and the ranker learns how closeness to a query and
+        # what people actually liked combine (the labels are those titles)
+        mood = text.matrix[rows].mean(axis=0)  # type: ignore[union-attr]
+        mood = mood / max(float(np.linalg.norm(mood)), 1e-12)
         out.append(RankRequest(seen=seen, query=mood, explain=False))
     return out
 

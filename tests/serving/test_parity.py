@@ -43,7 +43,7 @@ def evaluated(serving_ws, tmp_path_factory):
     ran = evaluate_pipeline(
         split, catalog.items, content, data, root / "eval-run", config, (K,), n_boot=0
     )
-    lists = {int(u): r.item_ids[:K].tolist() for u, r in zip(data.user_ids, ran.lists)}
+    lists = {int(u): r.item_ids[:K].tolist() for u, r in zip(data.user_ids, ran.lists, strict=True)}
 
     ws = Workspace(root / "ws").ensure()
     at_cut = Catalog(catalog.items, catalog.users, split.train_valid(), catalog.media_root,
