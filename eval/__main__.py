@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         type=json.loads,
         default=None,
         metavar="JSON",
-        help="PipelineConfig overrides over the workspace's pipeline.json, e.g. '{\"tower\": true}'",
+        help="PipelineConfig overrides over <workspace>/pipeline.json, e.g. '{\"tower\": true}'",
     )
     p.add_argument("--verbose", action="store_true", help="log progress (pipeline training)")
     a = p.parse_args(argv)
