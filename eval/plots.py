@@ -74,3 +74,14 @@ def by_bucket(buckets: dict) -> bytes:
     ax.set_title(f"{buckets['metric']} by user activity")
     ax.legend(fontsize=7)
     return _png(plt, fig)
+
+
+def feature_gain(gain: dict[str, float], top: int = 20) -> bytes:
+    """Horizontal bars: the ranker's total gain per feature (its largest ``top``), as a share."""
+    items = sorted(gain.items(), key=lambda kv: -kv[1])[:top][::-1]
+    total = sum(gain.values()) or 1.0
+    plt, fig, ax = _figure(7.0, 0.28 * len(items) + 1.2)
+    ax.barh([k for k, _ in items], [v / total for _, v in items])
+    ax.set_xlabel("share of the ranker's total gain")
+    ax.set_title("What the ranker uses (warm requests)")
+    return _png(plt, fig)

@@ -288,6 +288,9 @@ def _figures(report: dict) -> dict[str, bytes]:
         )
     if report.get("buckets"):
         figs["by user activity"] = plots.by_bucket(report["buckets"])
+    gain = report.get("pipeline", {}).get("main", {}).get("feature_gain")
+    if gain:
+        figs["ranker feature contributions"] = plots.feature_gain(gain)
     return figs
 
 
