@@ -63,19 +63,21 @@ def main(argv: list[str] | None = None) -> None:
     items = catalog.items["item_id"].to_numpy()
     rng = np.random.default_rng(0)
     log = Path(tempfile.mkdtemp(prefix="bench-pipeline-")) / "server.log"
-    with served(ws.root, log, {"RECSYS_DEVICE": "cpu"}) as base:
-        with httpx.Client(base_url=base, timeout=60) as client:  # one connection, reused
-            _time(client, "/health", 20)  # warm-up: first requests load lazily
-            _time(client, lambda i: f"/users/{users[i % len(users)]}/recommendations", 10)
-            results = {"/health (reference)": _time(client, "/health", n)}
-            picked = rng.choice(users, n)
-            results["known user, k=10"] = _time(
-                client, lambda i: f"/users/{picked[i]}/recommendations?k=10", n
-            )
-            sessions = [{"history": rng.choice(items, 5).tolist(), "k": 10} for _ in range(n)]
-            results["anonymous session"] = _post(client, "/recommendations", sessions)
-            texts = [{"text": QUERIES[i % len(QUERIES)], "k": 10} for i in range(n)]
-            results["text query"] = _post(client, "/recommendations", texts)
+    with (
+        served(ws.root, log, {"RECSYS_DEVICE": "cpu"}) as base,
+        httpx.Client(base_url=base, timeout=60) as client,  # one connection, reused
+    ):
+        _time(client, "/health", 20)  # warm-up: first requests load lazily
+        _time(client, lambda i: f"/users/{users[i % len(users)]}/recommendations", 10)
+        results = {"/health (reference)": _time(client, "/health", n)}
+        picked = rng.choice(users, n)
+        results["known user, k=10"] = _time(
+            client, lambda i: f"/users/{picked[i]}/recommendations?k=10", n
+        )
+        sessions = [{"history": rng.choice(items, 5).tolist(), "k": 10} for _ in range(n)]
+        results["anonymous session"] = _post(client, "/recommendations", sessions)
+        texts = [{"text": QUERIES[i % len(QUERIES)], "k": 10} for i in range(n)]
+        results["text query"] = _post(client, "/recommendations", texts)
     ref = np.percentile(results["/health (reference)"], 99)
     print(f"{catalog.summary()}; {n} sequential requests per kind, one connection")
     print(f"{'kind':28s} {'p50 ms':>8s} {'p99 ms':>8s} {'p99 / ref':>10s}")

@@ -59,9 +59,9 @@ def build_profile(
         facts.recent_likes > 0, np.log1p(facts.recent_likes), -np.inf
     ).astype(np.float32)
     if len(hist):
-        ease = stage1.ease.score(np.zeros(1, np.int64), _row(hist, n))[0]
+        ease = stage1.ease.score_items(hist)
         p.scores["ease"] = np.where(ease != 0, ease, -np.inf).astype(np.float32)
-        p.ease_recent = stage1.ease.score(np.zeros(1, np.int64), _row(hist[-EASE_RECENT:], n))[0]
+        p.ease_recent = stage1.ease.score_items(hist[-EASE_RECENT:])
         knn = np.asarray(stage1.itemknn.similarity[hist].sum(axis=0)).ravel()
         p.scores["itemknn"] = np.where(knn > 0, knn, -np.inf).astype(np.float32)
         p.scores["als"] = stage1.als.score(np.zeros(1, np.int64), _row(hist, n))[0]

@@ -128,3 +128,16 @@ def vocab_history(vocab: IdVocab, item_ids: list[int]):
     return sp.csr_matrix(
         (np.ones(len(cols)), (np.zeros(len(cols), int), cols)), shape=(1, len(vocab))
     )
+
+
+def test_ease_score_items_equals_the_batch_score(interactions):
+    import scipy.sparse as sp
+
+    vocab = IdVocab.from_ids(interactions["item_id"])
+    model = EASE.fit(interactions, vocab, lam=10.0)
+    history = np.asarray([0, 3, 3, 7])
+    row = sp.csr_matrix((np.ones(3), ([0, 0, 0], [0, 3, 7])), shape=(1, len(vocab)))
+    np.testing.assert_allclose(
+        model.score_items(history), model.score(np.zeros(1, np.int64), row)[0], atol=1e-5
+    )
+    assert not model.score_items(np.zeros(0, np.int64)).any()
