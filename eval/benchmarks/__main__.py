@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             module = importlib.import_module(f"eval.benchmarks.{name}")
             extra = ["--quick"] if args.quick else []
+            extra += ["--workspace", args.workspace]  # for those that read a workspace
             module.main(extra + rest)
         except Exception as exc:  # keep going: one broken benchmark must not hide the others
             failed.append(name)

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     ):
         _time(client, "/health", 20)  # warm-up: first requests load lazily
         _time(client, lambda i: f"/users/{users[i % len(users)]}/recommendations", 10)
+        _post(client, "/recommendations", [{"text": q} for q in QUERIES])  # loads the encoder
         results = {"/health (reference)": _time(client, "/health", n)}
         picked = rng.choice(users, n)
         results["known user, k=10"] = _time(

@@ -79,9 +79,8 @@ class ALS(Recommender):
 
     def fold_in(self, histories: sp.csr_matrix) -> np.ndarray:
         """(B, f) user factors: x = (YᵀY + Yᵀ(C−I)Y + λI)⁻¹ YᵀCp with c = α on liked items."""
-        y = self.item_factors.astype(np.float64)
+        y, base = self._solver_parts()
         f = y.shape[1]
-        base = y.T @ y + self.regularization * np.eye(f)  # (f, f)
         binary = (histories > 0).astype(np.float64).tocsr()
         out = np.zeros((binary.shape[0], f), np.float32)
         for row in range(binary.shape[0]):
@@ -93,6 +92,14 @@ class ALS(Recommender):
             b = self.alpha * yi.sum(0)
             out[row] = np.linalg.solve(a, b)
         return out
+
+    def _solver_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(Y float64, YᵀY + λI): the same for every user, so computed once (O(n·f²))."""
+        if getattr(self, "_parts", None) is None:
+            y = self.item_factors.astype(np.float64)
+            f = y.shape[1]
+            self._parts = (y, y.T @ y + self.regularization * np.eye(f))
+        return self._parts
 
     def save(self, directory: Path) -> None:
         save_arrays(
