@@ -36,6 +36,12 @@ class PipelineConfig:
     recent_likes: int = 20
     recent_days: float = 30.0  # window of "popular recently", counted back from the frame's end
     fresh_max_count: int = 2  # items with at most this many likes are "fresh" (new titles)
+    # Business rule: the best-scored fresh candidates take this many of the last slots of a
+    # list. 0 by default: not yet chosen on validation. On the demo the ranker puts new titles
+    # far down the full catalog (new-title Recall@20 0.000) while ranking them best among
+    # themselves (Recall@20 0.255 vs 0.156 for the best content-only model, new items only):
+    # this knob trades warm accuracy for new-title exposure.
+    fresh_slots: int = 0
     # The ranker's labels are each user's most recent ``label_frac`` of the training frame; the
     # stage-1 models are fitted on the rest, then refitted on everything (train.py). 0.125 of
     # the part before the test cut is the evaluation's validation chunk (10 % of 80 %).

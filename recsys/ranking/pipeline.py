@@ -198,7 +198,19 @@ class RankingPipeline:
         )
 
     def _pick(self, cands: np.ndarray, scores: np.ndarray, req: RankRequest) -> np.ndarray:
-        """Positions in ``cands`` of the final list: best first, MMR when diversity is asked."""
+        """Positions in ``cands`` of the final list: best first, MMR when diversity is asked,
+        then ``cfg.fresh_slots`` of the last places for the best fresh candidates."""
+        picked = self._ranked(cands, scores, req)
+        slots = min(self.cfg.fresh_slots, req.k)
+        if slots <= 0:
+            return picked
+        fresh = self.stage1.facts.likes[cands] <= self.cfg.fresh_max_count
+        order = np.argsort(-scores, kind="stable")
+        best_fresh = order[fresh[order]][:slots]
+        keep = picked[~np.isin(picked, best_fresh)][: req.k - len(best_fresh)]
+        return np.concatenate([keep, best_fresh]).astype(np.int64)
+
+    def _ranked(self, cands: np.ndarray, scores: np.ndarray, req: RankRequest) -> np.ndarray:
         order = np.argsort(-scores, kind="stable")
         space = self.stage1.content.get("text") or next(iter(self.stage1.content.values()), None)
         if req.diversity > 0 and space is not None and len(order) > 1:

@@ -124,3 +124,18 @@ def test_saved_and_loaded_pipeline_ranks_identically(pipeline, tmp_path):
 def test_a_run_without_a_pipeline_says_how_to_fix_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="recsys train"):
         load_pipeline(Run(tmp_path / "run-empty"))
+
+
+def test_fresh_slots_put_new_titles_in_the_list(pipeline):
+    from dataclasses import replace
+
+    fresh_all = {i for g in range(4) for i in world.fresh_ids(g)}
+    plain = pipeline.recommend(RankRequest(user_id=13, k=10))
+    pipeline.cfg = replace(pipeline.cfg, fresh_slots=2)
+    try:
+        slotted = pipeline.recommend(RankRequest(user_id=13, k=10))
+    finally:
+        pipeline.cfg = replace(pipeline.cfg, fresh_slots=0)
+    assert len(slotted.item_ids) == 10
+    assert len(set(slotted.item_ids[-2:].tolist()) & fresh_all) == 2  # the last two places
+    assert slotted.item_ids[:8].tolist() == [i for i in plain.item_ids if i not in fresh_all][:8]
