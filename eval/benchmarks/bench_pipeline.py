@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love 
 GOAL_P99_MS = 25.0  # issue "One ranking pipeline": served path, one connection, ml-latest-small
 
 
-def _time(client, url: str, n: int, **kw) -> np.ndarray:
+def _time(client, url: str | Callable[[int], str], n: int, **kw) -> np.ndarray:
     out = np.empty(n)
     for i in range(n):
         start = time.perf_counter()
