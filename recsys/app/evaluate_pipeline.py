@@ -85,7 +85,7 @@ def pipeline_row(
         best = max(others, key=lambda r: r.mean("ndcg@10"))
         out["vs_best"] = paired_difference(ran.result, best, "ndcg@10", cfg.n_boot)
         ease = next((r for r in others if r.name == "ease"), None)
-        if ease is not None:
+        if ease is not None and ease is not best:  # else the same line twice
             out["vs_ease"] = paired_difference(ran.result, ease, "ndcg@10", cfg.n_boot)
     if new_items is not None and suite.alt is not None:
         allowed = np.isin(ran.pipeline.vocab.ids, new_items)
