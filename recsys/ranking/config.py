@@ -36,12 +36,16 @@ class PipelineConfig:
     recent_likes: int = 20
     recent_days: float = 30.0  # window of "popular recently", counted back from the frame's end
     fresh_max_count: int = 2  # items with at most this many likes are "fresh" (new titles)
-    # Business rule: the best-scored fresh candidates take this many of the last slots of a
-    # list. 0 by default: not yet chosen on validation. On the demo the ranker puts new titles
-    # far down the full catalog (new-title Recall@20 0.000) while ranking them best among
-    # themselves (Recall@20 0.255 vs 0.156 for the best content-only model, new items only):
-    # this knob trades warm accuracy for new-title exposure.
-    fresh_slots: int = 0
+    # Business rule: the best-scored fresh candidates take this many of the last places of a
+    # list. None = chosen on validation by `fresh.choose_fresh_slots` among
+    # ``fresh_slot_grid``: the most new-title recall whose held-out NDCG@10 stays within
+    # ``fresh_tolerance`` of no slots. Why: the ranker puts new titles far down the full
+    # catalog (demo new-title Recall@20 0.000) while ranking them best among themselves
+    # (0.255 vs 0.156 for the best content-only model, new items only). The tolerance is a
+    # product choice (how much accuracy new-title exposure may cost), not a fitted value.
+    fresh_slots: int | None = None
+    fresh_slot_grid: tuple[int, ...] = (0, 1, 2, 3)
+    fresh_tolerance: float = 0.02
     # The ranker's labels are each user's most recent ``label_frac`` of the training frame; the
     # stage-1 models are fitted on the rest, then refitted on everything (train.py). 0.125 of
     # the part before the test cut is the evaluation's validation chunk (10 % of 80 %).
@@ -91,6 +95,7 @@ class PipelineConfig:
         out["ease_lambdas"] = list(self.ease_lambdas)
         out["objectives"] = list(self.objectives)
         out["cold_objectives"] = list(self.cold_objectives)
+        out["fresh_slot_grid"] = list(self.fresh_slot_grid)
         return out
 
     @classmethod
@@ -100,7 +105,7 @@ class PipelineConfig:
         if unknown:
             raise ValueError(f"unknown PipelineConfig fields: {sorted(unknown)}")
         data = dict(data)
-        for name in ("ease_lambdas", "objectives", "cold_objectives"):
+        for name in ("ease_lambdas", "objectives", "cold_objectives", "fresh_slot_grid"):
             if name in data:
                 data[name] = tuple(data[name])
         return cls(**data)

@@ -201,7 +201,7 @@ class RankingPipeline:
         """Positions in ``cands`` of the final list: best first, MMR when diversity is asked,
         then ``cfg.fresh_slots`` of the last places for the best fresh candidates."""
         picked = self._ranked(cands, scores, req)
-        slots = min(self.cfg.fresh_slots, req.k)
+        slots = min(self.cfg.fresh_slots or 0, req.k)
         if slots <= 0:
             return picked
         fresh = self.stage1.facts.likes[cands] <= self.cfg.fresh_max_count

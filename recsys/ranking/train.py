@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -27,6 +28,7 @@ from recsys.core.splits import per_user_temporal
 from recsys.models.base import top_k
 from recsys.models.ease import EASE
 from recsys.ranking.config import PipelineConfig
+from recsys.ranking.fresh import choose_fresh_slots
 from recsys.ranking.pipeline import COLD, WARM, RankingPipeline, RankRequest
 from recsys.ranking.ranker import Ranker, RankingGroups
 from recsys.ranking.stage1 import ContentSpace, fit_stage1
@@ -73,6 +75,13 @@ def fit_pipeline(
         rankers[kind] = Ranker.fit(data, early.names, cfg, objectives)
         log_fn(f"pipeline: {kind} ranker {rankers[kind].info}")
     log_fn(f"pipeline: candidate recall of the label users' requests {recall:.3f}")
+    slot_scores: dict = {}
+    if cfg.fresh_slots is None:
+        early.rankers = rankers
+        held = groups[WARM].users[groups[WARM].held_out(cfg.ranker_valid_frac)]
+        slots, slot_scores = choose_fresh_slots(early, later, held, cfg)
+        cfg = replace(cfg, fresh_slots=slots)
+        log_fn(f"pipeline: fresh_slots={slots} on held-out label users ({slot_scores})")
     full = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn)
     info = {
         "ease_lambda": lam,
@@ -80,6 +89,7 @@ def fit_pipeline(
         "label_users": int(len(groups[WARM].group)),
         "label_candidate_recall": recall,
         "rankers": {kind: r.info for kind, r in rankers.items()},
+        "fresh_slots": {"chosen": cfg.fresh_slots, "valid": slot_scores},
         "frame": {"interactions": frame.height, "earlier": earlier.height, "label": later.height},
         "fit_seconds": round(time.perf_counter() - start, 1),
     }
