@@ -182,7 +182,7 @@ class RankingPipeline:
             raise ValueError("this pipeline has no ranker yet (it is being trained)")
         ranker = self.ranker_for(c.profile)
         scores = ranker.predict(c.features)
-        picked = self._pick(c.items, scores, req)
+        picked = self._pick(c.items, scores, req, warm=ranker is self.rankers.get(WARM))
         exps: list[Explanation] = []
         if req.explain and len(picked):
             exps = self._explain(c, picked, req, ranker)
@@ -197,11 +197,14 @@ class RankingPipeline:
             candidates=self.vocab.ids[c.items],
         )
 
-    def _pick(self, cands: np.ndarray, scores: np.ndarray, req: RankRequest) -> np.ndarray:
+    def _pick(
+        self, cands: np.ndarray, scores: np.ndarray, req: RankRequest, warm: bool
+    ) -> np.ndarray:
         """Positions in ``cands`` of the final list: best first, MMR when diversity is asked,
-        then ``cfg.fresh_slots`` of the last places for the best fresh candidates."""
+        then, for warm requests (what ``fresh_slots`` was chosen on), ``cfg.fresh_slots`` of
+        the last places for the best fresh candidates."""
         picked = self._ranked(cands, scores, req)
-        slots = min(self.cfg.fresh_slots or 0, req.k)
+        slots = min(self.cfg.fresh_slots or 0, req.k) if warm else 0
         if slots <= 0:
             return picked
         fresh = self.stage1.facts.likes[cands] <= self.cfg.fresh_max_count
