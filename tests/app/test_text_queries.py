@@ -64,4 +64,6 @@ def test_onboarding_picks_steer_the_list(served_pipeline):
     ranked = pipeline.recommend(RankRequest(history=picks, k=10))
     rows = pipeline.vocab.index(ranked.item_ids)
     assert not set(picks) & set(ranked.item_ids.tolist())
-    assert np.mean(["Horror" in (genres[r] or []) for r in rows]) >= 0.5
+    share = np.mean(["Horror" in (genres[r] or []) for r in rows])
+    base = np.mean(["Horror" in (g or []) for g in genres])  # a list that ignored the picks
+    assert share >= 0.3 and share >= 1.5 * base, (share, base)
