@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from eval.protocol import EvalData, ModelResult, score_top
+from recsys.core import metrics as M
 from recsys.core.runs import Run
 from recsys.core.splits import Split
 from recsys.ranking import (
@@ -147,8 +148,6 @@ def new_item_slice(
     }
     if not len(users):
         return out
-    from recsys.core import metrics as M
-
     for r in results:
         hits = M.hits_matrix(r.top[users, :k], rel[users])
         recall = hits.sum(1) / n_rel[users]
@@ -161,8 +160,6 @@ def paired_difference(
     a: ModelResult, b: ModelResult, metric: str = "ndcg@10", n_boot: int = 1000
 ) -> dict:
     """Mean per-user difference a − b with its paired bootstrap 95 % CI (same users)."""
-    from recsys.core import metrics as M
-
     diff = a.per_user[metric] - b.per_user[metric]
     lo, hi = M.bootstrap_ci(diff, n_boot)
     return {

@@ -37,7 +37,7 @@ def workspace_pipeline_config(ws: Workspace) -> PipelineConfig:
     path = ws.root / PIPELINE_CONFIG
     if not path.exists():
         return PipelineConfig()
-    return PipelineConfig.from_dict({**PipelineConfig().to_dict(), **json.loads(path.read_text())})
+    return PipelineConfig.from_dict(json.loads(path.read_text()))  # unset fields: defaults
 
 
 def run_train(

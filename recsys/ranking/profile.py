@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys.ranking.stage1 import Stage1
 
@@ -90,8 +91,6 @@ def build_profile(
 
 
 def _row(hist: np.ndarray, n: int):
-    import scipy.sparse as sp
-
     data = np.ones(len(hist), np.float32)
     return sp.csr_matrix((data, (np.zeros(len(hist), np.int64), hist)), shape=(1, n))
 

@@ -58,9 +58,7 @@ def fit_pipeline(
     """
     cfg = cfg or PipelineConfig()
     start = time.perf_counter()
-    items = items.sort("item_id")
-    vocab = IdVocab(items["item_id"].to_numpy().astype(np.int64))
-    titles = [t or f"item {i}" for t, i in zip(items["title"], items["item_id"], strict=True)]
+    items, vocab, titles = _catalog(items)
     earlier, later = label_split(frame, cfg.label_frac)
     lam, lam_scores = tune_ease(earlier, later, vocab, cfg.ease_lambdas)
     log_fn(f"pipeline: EASE λ={lam:g} on the label chunk ({_fmt(lam_scores)})")
@@ -112,9 +110,7 @@ def refresh_pipeline(
             f"content modalities changed ({previous.modalities} -> {sorted(content)}) since "
             "the previous run: run `recsys train` without --update"
         )
-    items = items.sort("item_id")
-    vocab = IdVocab(items["item_id"].to_numpy().astype(np.int64))
-    titles = [t or f"item {i}" for t, i in zip(items["title"], items["item_id"], strict=True)]
+    items, vocab, titles = _catalog(items)
     cfg, lam = previous.cfg, float(previous.info.get("ease_lambda", previous.cfg.ease_lambda))
     stage1 = fit_stage1(frame, items, vocab, content, cfg, lam, log_fn, previous.stage1.tower)
     info = {**previous.info, "frame": {"interactions": frame.height}}
@@ -212,6 +208,14 @@ def _requests(
         mood = mood / max(float(np.linalg.norm(mood)), 1e-12)
         out.append(RankRequest(seen=seen, query=mood, explain=False))
     return out
+
+
+def _catalog(items: pl.DataFrame) -> tuple[pl.DataFrame, IdVocab, list[str]]:
+    """Items sorted by id, their vocabulary and display titles: the pipeline's item order."""
+    items = items.sort("item_id")
+    vocab = IdVocab(items["item_id"].to_numpy().astype(np.int64))
+    titles = [t or f"item {i}" for t, i in zip(items["title"], items["item_id"], strict=True)]
+    return items, vocab, titles
 
 
 def _fmt(scores: dict[str, float]) -> str:
