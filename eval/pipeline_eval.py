@@ -69,7 +69,8 @@ def evaluate_pipeline(
         "trees": (pipeline.ranker.info if pipeline.ranker else {}).get("trees"),
     }
     result.seconds = time.perf_counter() - start
-    return PipelineRun(result, pipeline, source_recall(lists, pipeline, test_data), lists)
+    new = ~np.isin(test_data.item_vocab.ids, split.train_valid()["item_id"].unique().to_numpy())
+    return PipelineRun(result, pipeline, source_recall(lists, pipeline, test_data, new), lists)
 
 
 def recommend_all(
@@ -94,25 +95,36 @@ def to_eval_indices(lists: list, pipeline: RankingPipeline, data: EvalData, k: i
 
 
 def source_recall(
-    lists: list, pipeline: RankingPipeline, data: EvalData
+    lists: list, pipeline: RankingPipeline, data: EvalData, new: np.ndarray | None = None
 ) -> dict[str, dict[str, float]]:
     """Mean per-user recall of test positives among each source's proposals (at its quota)
-    and among the merged candidates (the union, at the candidate budget)."""
+    and among the merged candidates (the union, at the candidate budget).
+
+    With ``new`` ((n,) bool over ``data.item_vocab``: items absent from the fit frame), also
+    the recall of the new-title positives alone (``new_recall``, over users having some):
+    the ceiling of the new-title goal, whatever the ranker does.
+    """
     relevant = data.relevant
     ids = data.item_vocab.ids
+    new_ids = set(ids[new].tolist()) if new is not None else set()
     sums: dict[str, list[float]] = {}
+    new_sums: dict[str, list[float]] = {}
     sizes: dict[str, list[int]] = {}
     for r, ranked in enumerate(lists):
         rel = ids[relevant.indices[relevant.indptr[r] : relevant.indptr[r + 1]]]
         if not len(rel):
             continue
+        rel_new = np.asarray([i for i in rel.tolist() if i in new_ids], np.int64)
         quota_lists = {s: p[: pipeline.cfg.quota(s)] for s, p in ranked.proposals.items()}
         for source, proposed in {**quota_lists, "union": ranked.candidates}.items():
             sums.setdefault(source, []).append(float(np.isin(rel, proposed).mean()))
             sizes.setdefault(source, []).append(len(proposed))
+            if len(rel_new):
+                new_sums.setdefault(source, []).append(float(np.isin(rel_new, proposed).mean()))
     return {
         s: {
             "recall": float(np.mean(v)),
+            "new_recall": float(np.mean(new_sums[s])) if s in new_sums else float("nan"),
             "mean_size": float(np.mean(sizes[s])),
             "quota": float(pipeline.cfg.quota(s)) if s != "union" else float("nan"),
         }

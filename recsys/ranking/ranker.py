@@ -40,6 +40,15 @@ class RankingGroups:
             self.features[rows], self.labels[rows], self.group[groups], self.users[groups]
         )
 
+    def concat(self, other: RankingGroups) -> RankingGroups:
+        """These groups followed by ``other``'s."""
+        return RankingGroups(
+            np.concatenate([self.features, other.features]),
+            np.concatenate([self.labels, other.labels]),
+            np.concatenate([self.group, other.group]),
+            np.concatenate([self.users, other.users]),
+        )
+
     def held_out(self, fraction: float) -> np.ndarray:
         """(G,) bool: the groups whose user falls in a stable ``fraction`` by id (the same
         users whichever features or candidates a run has, so runs compare)."""

@@ -66,6 +66,9 @@ def fit_pipeline(
         fit_stage1(earlier, items, vocab, content, cfg, lam, log_fn), None, cfg, titles
     )
     groups, recall = ranking_groups(early, later, cfg)
+    if WARM not in groups:
+        raise ValueError("no label user has a liked item among its candidates: too little data")
+    groups = _add_label_windows(groups, earlier, items, vocab, content, titles, cfg, lam, log_fn)
     rankers = {}
     for kind, data in groups.items():
         log_fn(f"pipeline: {kind} ranker on {len(data.group)} requests, {len(data.labels)} rows")
@@ -85,6 +88,7 @@ def fit_pipeline(
         "ease_lambda": lam,
         "ease_valid_ndcg10": lam_scores,
         "label_users": int(len(groups[WARM].group)),
+        "label_windows": cfg.label_windows,
         "label_candidate_recall": recall,
         "rankers": {kind: r.info for kind, r in rankers.items()},
         "fresh_slots": {"chosen": cfg.fresh_slots, "valid": slot_scores},
@@ -92,6 +96,41 @@ def fit_pipeline(
         "fit_seconds": round(time.perf_counter() - start, 1),
     }
     return RankingPipeline(full, rankers, cfg, titles, info)
+
+
+def _add_label_windows(
+    groups: dict[str, RankingGroups],
+    earlier: pl.DataFrame,
+    items: pl.DataFrame,
+    vocab: IdVocab,
+    content: dict[str, ContentSpace],
+    titles: list[str],
+    cfg: PipelineConfig,
+    lam: float,
+    log_fn: Log,
+) -> dict[str, RankingGroups]:
+    """More training requests from older label windows (``cfg.label_windows`` > 1).
+
+    Window w's labels are each user's chunk before window w-1's, stage 1 fitted on what
+    precedes it: the same temporal rule one step back, never anything later. The held-out
+    users' older windows are dropped, so early stopping and the objective are judged on the
+    same requests whatever the number of windows (and the choice compares across settings).
+    """
+    for window in range(1, cfg.label_windows):
+        earlier, later = label_split(earlier, cfg.label_frac)
+        if not earlier.height or not later.height:
+            break
+        past = RankingPipeline(
+            fit_stage1(earlier, items, vocab, content, cfg, lam, log_fn), None, cfg, titles
+        )
+        more, recall = ranking_groups(past, later, cfg)
+        log_fn(f"pipeline: label window {window}: candidate recall {recall:.3f}")
+        for kind, data in more.items():
+            keep = np.flatnonzero(~data.held_out(cfg.ranker_valid_frac))
+            if len(keep):
+                data = data.take(keep)
+                groups[kind] = groups[kind].concat(data) if kind in groups else data
+    return groups
 
 
 def refresh_pipeline(
@@ -140,8 +179,9 @@ def tune_ease(
 def ranking_groups(
     pipeline: RankingPipeline, later: pl.DataFrame, cfg: PipelineConfig
 ) -> tuple[dict[str, RankingGroups], float]:
-    """Per ranker ("warm", "cold"): feature rows and like-labels of every label user's
-    candidates; and the union's recall over the users' own requests.
+    """Per ranker ("warm", "cold"; one with no requests is absent): feature rows and
+    like-labels of every label user's candidates; and the union's recall over the users'
+    own requests.
 
     Besides each user's own request, ``cold_requests`` adds the requests a newcomer makes,
     labelled with the same later likes: a few first picks only (onboarding), and a text
@@ -167,8 +207,6 @@ def ranking_groups(
             kind = COLD if len(c.profile.history) <= cfg.onboarding_picks else WARM
             if 0 < y.sum() < len(y):  # otherwise nothing to order: no gradient
                 parts[kind].append((c.features, y, int(user_id)))
-    if not parts[WARM]:
-        raise ValueError("no label user has a liked item among its candidates: too little data")
     groups = {
         kind: RankingGroups(
             np.concatenate([p[0] for p in rows_]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,17 @@ def test_fresh_slots_put_new_titles_in_the_list(pipeline):
     assert len(slotted.item_ids) == 10
     assert len(set(slotted.item_ids[-2:].tolist()) & fresh_all) == 2  # the last two places
     assert slotted.item_ids[:8].tolist() == [i for i in plain.item_ids if i not in fresh_all][:8]
+
+
+def test_older_label_windows_add_training_requests_not_validation_ones(pipeline):
+    two = fit_pipeline(
+        world.interactions(),
+        world.items(),
+        world.text_content(),
+        replace(CONFIG, label_windows=2, fresh_slots=0),
+    )
+    one, more = pipeline.info["rankers"]["warm"], two.info["rankers"]["warm"]
+    assert more["train_groups"] > one["train_groups"]
+    # the held-out users' older windows are dropped: early stopping judges the same requests
+    assert more["valid_groups"] == one["valid_groups"]
+    assert two.info["label_windows"] == 2
