@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from features.fusion import FusionConfig, create_fusion
-from features.jobs.runner import ModalityResult
+from features.jobs.runner import ModalityResult, finish_table
 from features.store import FeatureStore
 
 
@@ -73,8 +73,9 @@ def fuse_items(
             lineage=lineage,
             replace_on_dim_change=True,  # a new modality set widens late fusion
         )
-        store.index_ids("item", "fused")
     result.encoded = len(todo)
+    if any_part.any():  # every item was fused or already there (one write): complete
+        finish_table(store, "item", "fused", version, job_id, bool(len(todo)))
     missing = {int(ids[i]): "no modality vector to fuse" for i in np.flatnonzero(~any_part)}
     result.errors, result.failed = missing, len(missing)
     result.seconds = time.perf_counter() - start

@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.encoders.ratings import RatingsFeatures
-from features.jobs.runner import ModalityResult
+from features.jobs.runner import ModalityResult, finish_table
 from features.store import FeatureStore
 from recsys.core.catalog import Catalog
 
@@ -95,7 +95,8 @@ def embed_ratings(
                 content_hashes=[digest] * len(kept),
                 job_id=job_id,
             )
-            store.index_ids(entity, "ratings")
             r.encoded = len(kept)
+        if kept:  # one write holds every row: written (or already there) means complete
+            finish_table(store, entity, "ratings", version, job_id, bool(r.encoded))
         r.seconds = time.perf_counter() - start
     return results

@@ -4,6 +4,8 @@ Resumable by construction: each chunk is one LanceDB commit, and a re-run skips 
 slot (id, valid_from) already has the same content hash as its newest row for this encoder
 version, so after a ``kill -9`` the next run writes exactly the missing rows (no duplicates,
 none lost). Slots, not ids: an item's base and full text are two rows re-encoded independently.
+A run that gets through every row marks its encoder version complete (``finish_table``); until
+then default reads keep the previous complete version, so a killed re-embed hides nothing.
 """
 
 from __future__ import annotations
@@ -41,12 +43,33 @@ class ModalityResult:
             f"failed {self.failed} [{self.encoder} {self.encoder_version}, {rate:.1f} items/s]"
         )
 
+    @property
+    def attempted(self) -> int:
+        """Rows the run tried (encoded, already there, or failed): the N of "0 of N"."""
+        return self.encoded + self.skipped + self.failed
+
     def to_dict(self) -> dict:
         keys = ("encoded", "skipped", "failed", "seconds", "encoder", "encoder_version")
         out = {k: getattr(self, k) for k in keys}
         if self.unavailable:
             out["unavailable"] = self.unavailable
         return out
+
+
+def finish_table(
+    store: FeatureStore, entity: str, modality: str, version: str, job_id: str, wrote: bool
+) -> None:
+    """Mark ``version`` of a table complete (every row tried, some vectors there), then index.
+
+    The id index is rebuilt after the completion record, also when this run wrote nothing but
+    completed a version (a re-run after a kill that landed past the last chunk): the rebuild
+    gives the table a new LanceDB version, which is what readers caching aligned vectors by
+    table version (serving's hot reload) re-read on; the record alone changes which version
+    default reads choose, not the table.
+    """
+    recorded = store.mark_complete(entity, modality, version, job_id)
+    if wrote or recorded:
+        store.index_ids(entity, modality)
 
 
 def encode_modality(
@@ -99,7 +122,7 @@ def encode_modality(
     finally:
         bar.close()
     result.failed = len(result.errors)
-    if result.encoded:
-        store.index_ids(spec.entity, spec.modality)
+    if result.encoded or result.skipped:  # 0 of N leaves the previous complete version read
+        finish_table(store, spec.entity, spec.modality, version, job_id, bool(result.encoded))
     result.seconds = time.perf_counter() - start
     return result

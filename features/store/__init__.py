@@ -5,6 +5,7 @@ The only package that imports ``lancedb``; everything else reads through ``Featu
 
 from features.store.aligned import AlignedVectors
 from features.store.schema import (
+    COMPLETIONS_TABLE,
     ENTITIES,
     ERRORS_TABLE,
     ITEM_MODALITIES,
@@ -16,6 +17,7 @@ from features.store.schema import (
 from features.store.store import FeatureStore
 
 __all__ = [
+    "COMPLETIONS_TABLE",
     "ENTITIES",
     "ERRORS_TABLE",
     "ITEM_MODALITIES",

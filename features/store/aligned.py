@@ -70,19 +70,34 @@ def valid_at(as_of: datetime) -> pl.Expr:
     return pl.col("valid_from").is_null() | (pl.col("valid_from") <= pl.lit(as_utc(as_of)))
 
 
-def newest_version(meta: pl.DataFrame) -> str | None:
-    """Encoder version of the most recently written row (None: empty or a plain table)."""
+def newest_version(meta: pl.DataFrame, complete: Sequence[str] = ()) -> str | None:
+    """The encoder version default reads use (None: empty or a plain table).
+
+    The first of ``complete`` (versions a job finished, newest completion first) that the table
+    still holds; else, for tables no job marked complete (written before completions were
+    recorded, or by hand), the version of the most recently written row. A completion whose
+    rows are gone (a fused table rewritten at a new width) is passed over.
+    """
     if meta.is_empty() or not {"encoder_version", "created_at"} <= set(meta.columns):
         return None
+    if complete:
+        held = set(meta["encoder_version"].unique().to_list())
+        for version in complete:
+            if version in held:
+                return version
     return str(meta.sort("created_at", maintain_order=True)["encoder_version"][-1])
 
 
 def newest_positions(
-    meta: pl.DataFrame, encoder_version: str | None = None, as_of: datetime | None = None
+    meta: pl.DataFrame,
+    encoder_version: str | None = None,
+    as_of: datetime | None = None,
+    complete: Sequence[str] = (),
 ) -> tuple[np.ndarray, str | None]:
     """Row positions, in id order, of the row chosen per id for one encoder version.
 
-    The one row choice of the store. ``encoder_version`` defaults to the newest written. With
+    The one row choice of the store. ``encoder_version`` defaults to ``newest_version(meta,
+    complete)``: the newest complete version, else the newest written. With
     ``as_of``, only rows valid then (``valid_from`` null or <= ``as_of``) are candidates. The
     newest ``valid_from`` wins (null counts as oldest): an item's text with its tags beats
     its tag-free base text once the tags exist, and always when reading "now". Then the newest
@@ -95,7 +110,7 @@ def newest_positions(
     dated = "valid_from" in meta.columns
     if {"encoder_version", "created_at"} <= set(meta.columns):
         # Chosen before the as_of filter: a read at any time returns the space serving uses.
-        version = encoder_version or newest_version(meta)
+        version = encoder_version or newest_version(meta, complete)
         meta = meta.filter(pl.col("encoder_version") == version)
         order = ["valid_from", "created_at"] if dated else ["created_at"]
         meta = meta.sort(order, nulls_last=False, maintain_order=True)
@@ -112,6 +127,7 @@ def newest_rows(
     encoder_version: str | None = None,
     columns: Sequence[str] = ("id", "vector"),
     as_of: datetime | None = None,
+    complete: Sequence[str] = (),
 ) -> tuple[pa.Table, str | None]:
     """``columns`` of the chosen row per id (``newest_positions``), and the version read.
 
@@ -119,7 +135,7 @@ def newest_rows(
     copied once.
     """
     meta = pl.DataFrame(arrow.select([c for c in ROW_CHOICE if c in arrow.column_names]))
-    positions, version = newest_positions(meta, encoder_version, as_of)
+    positions, version = newest_positions(meta, encoder_version, as_of, complete)
     return arrow.select(list(columns)).take(positions), version
 
 

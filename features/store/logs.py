@@ -1,4 +1,5 @@
-"""The ``embed_errors`` and ``jobs`` tables: per-item failures and one summary row per job."""
+"""The job-log tables: ``embed_errors`` (per-item failures), ``jobs`` (one summary row per job)
+and ``encoder_completions`` (which encoder versions of a feature table a job finished)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from features.store.schema import ERRORS_SCHEMA, ERRORS_TABLE, JOBS_SCHEMA, JOBS_TABLE, TIMESTAMP
+from features.store.schema import (
+    COMPLETIONS_SCHEMA,
+    COMPLETIONS_TABLE,
+    ERRORS_SCHEMA,
+    ERRORS_TABLE,
+    JOBS_SCHEMA,
+    JOBS_TABLE,
+    TIMESTAMP,
+)
 
 
 def sql_str(value: str) -> str:
@@ -74,6 +83,44 @@ class JobLogMixin:
         if self._open(JOBS_TABLE) is None:
             return pl.DataFrame(JOBS_SCHEMA.empty_table())
         return self.read(JOBS_TABLE).sort("finished_at")
+
+    def mark_complete(self, entity: str, modality: str, encoder_version: str, job_id: str) -> bool:
+        """Record that a job finished ``encoder_version`` of a feature table (every row tried).
+
+        Returns False, writing nothing, when that version already is the newest completion:
+        an incremental re-run changes nothing readers choose, so the log does not grow per job.
+        """
+        if self.complete_versions(entity, modality)[:1] == [encoder_version]:
+            return False
+        data = pa.table(
+            {
+                "entity": [entity],
+                "modality": [modality],
+                "encoder_version": [encoder_version],
+                "job_id": [job_id],
+                "completed_at": pa.array([utcnow()], TIMESTAMP),
+            },
+            schema=COMPLETIONS_SCHEMA,
+        )
+        self._append(COMPLETIONS_TABLE, data)
+        return True
+
+    def complete_versions(self, entity: str, modality: str) -> list[str]:
+        """Encoder versions of a feature table a job finished, newest completion first."""
+        frame = self.completions(entity, modality).sort("completed_at", maintain_order=True)
+        return list(dict.fromkeys(reversed(frame["encoder_version"].to_list())))
+
+    def completions(self, entity: str | None = None, modality: str | None = None) -> pl.DataFrame:
+        if self._open(COMPLETIONS_TABLE) is None:
+            return pl.DataFrame(COMPLETIONS_SCHEMA.empty_table())
+        wanted = (("entity", entity), ("modality", modality))
+        parts = [f"{column} = {sql_str(value)}" for column, value in wanted if value]
+        return self.read(COMPLETIONS_TABLE, where=" AND ".join(parts) or None)
+
+    def completions_version(self) -> int:
+        """LanceDB version of the completions table (0: none yet), for caches of the choice."""
+        table = self._open(COMPLETIONS_TABLE)
+        return 0 if table is None else int(table.version)
 
     def _append(self, name: str, data: pa.Table) -> None:
         table = self._open(name)

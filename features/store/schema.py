@@ -19,6 +19,8 @@ ENTITIES = ("item", "user")
 MODALITIES = tuple(dict.fromkeys(ITEM_MODALITIES + USER_MODALITIES))  # any entity's
 ERRORS_TABLE = "embed_errors"
 JOBS_TABLE = "jobs"
+COMPLETIONS_TABLE = "encoder_completions"
+LOG_TABLES = (ERRORS_TABLE, JOBS_TABLE, COMPLETIONS_TABLE)  # job bookkeeping, not features
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 VALID_FROM = pa.field("valid_from", TIMESTAMP)  # absent from tables written before it existed
 # A feature row is unique on these columns: re-writing the same content with the same encoder
@@ -72,6 +74,20 @@ JOBS_SCHEMA = pa.schema(
         ("started_at", TIMESTAMP),
         ("finished_at", TIMESTAMP),
         ("summary", pa.string()),  # JSON: per-modality counts, encoders, engine
+    ]
+)
+
+
+# One row per (feature table, encoder version) a job finished: every row attempted and at least
+# one vector encoded or already there. Default reads take the newest complete version, so a
+# re-embed under a new encoder version (or one killed midway) never hides the complete one.
+COMPLETIONS_SCHEMA = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("modality", pa.string()),
+        ("encoder_version", pa.string()),
+        ("job_id", pa.string()),
+        ("completed_at", TIMESTAMP),
     ]
 )
 

@@ -5,7 +5,8 @@ ones, so older vectors stay readable (and point-in-time reads stay correct). An 
 for several event times (``valid_from``: an item's text before and after its user tags). Every
 read chooses its rows with ``features.store.aligned.newest_positions``: within one encoder
 version, the newest ``valid_from`` (at or before ``as_of`` when given), then the newest
-``created_at``.
+``created_at``. Reads that name no encoder version use the newest one a job marked complete
+(``encoder_completions``), so a half-done re-embed never replaces a whole table's vectors.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from features.store.aligned import (
 from features.store.logs import JobLogMixin, sql_str, utcnow
 from features.store.pit import training_frame
 from features.store.schema import (
+    LOG_TABLES,
     ROW_KEY,
     TIMESTAMP,
     VALID_FROM,
@@ -53,7 +55,9 @@ class FeatureStore(JobLogMixin):
 
         self.uri = str(uri)
         self.db = lancedb.connect(self.uri)
-        self._latest: dict[str, tuple[int, str]] = {}  # table -> (table version, encoder ver.)
+        # table -> ((table version, completions version), encoder version): a completion record
+        # changes the default version without changing the feature table's version.
+        self._latest: dict[str, tuple[tuple[int, int], str]] = {}
 
     @staticmethod
     def exists(uri: str) -> bool:
@@ -62,10 +66,14 @@ class FeatureStore(JobLogMixin):
 
     # ------------------------------------------------------------------ tables
     def table_names(self) -> list[str]:
+        """Feature tables (and hand-written ones); the job-log tables are not listed."""
+        return [name for name in self._tables() if name not in LOG_TABLES]
+
+    def _tables(self) -> list[str]:
         return sorted(self.db.list_tables().tables)
 
     def _open(self, name: str, version: int | None = None):
-        if name not in self.table_names():
+        if name not in self._tables():
             return None
         return self.db.open_table(name, version=version) if version else self.db.open_table(name)
 
@@ -183,16 +191,18 @@ class FeatureStore(JobLogMixin):
         return pl.DataFrame(self._arrow(self._require(name, version), where, columns))
 
     def latest_encoder_version(self, entity: str, modality: str) -> str:
-        """Encoder version of the most recently written row (what a plain read returns)."""
+        """The encoder version a plain read returns: the newest complete one, else the newest
+        written (``features.store.aligned.newest_version``)."""
         name = table_name(entity, modality)
-        table_version = self._require(name).version
+        key = (int(self._require(name).version), self.completions_version())
         cached = self._latest.get(name)
-        if cached and cached[0] == table_version:  # online lookups: no full scan per request
+        if cached and cached[0] == key:  # online lookups: no full scan per request
             return cached[1]
-        latest = newest_version(self.read(name, columns=["encoder_version", "created_at"]))
+        meta = self.read(name, columns=["encoder_version", "created_at"])
+        latest = newest_version(meta, self.complete_versions(entity, modality))
         if latest is None:
             raise KeyError(f"feature table {name!r} is empty")
-        self._latest[name] = (table_version, latest)
+        self._latest[name] = (key, latest)
         return latest
 
     def _newest(
@@ -215,7 +225,7 @@ class FeatureStore(JobLogMixin):
     def rows(
         self, entity: str, modality: str, encoder_version: str | None = None, where: str = ""
     ) -> pl.DataFrame:
-        """The chosen row per id for one encoder version (default: the newest one)."""
+        """The chosen row per id for one encoder version (default: the newest complete)."""
         return pl.DataFrame(self._newest(entity, modality, encoder_version, where))
 
     def latest_hashes(self, entity: str, modality: str, encoder_version: str) -> dict[int, str]:
@@ -255,7 +265,9 @@ class FeatureStore(JobLogMixin):
     def vectors(self, entity: str, modality: str, encoder_version: str | None = None) -> Lookup:
         """All latest vectors of a table, sorted by id: for index building and training."""
         table = self._require(table_name(entity, modality))
-        rows, _ = newest_rows(self._arrow(table, columns=_columns(table)), encoder_version)
+        arrow = self._arrow(table, columns=_columns(table))
+        complete = self.complete_versions(entity, modality)
+        rows, _ = newest_rows(arrow, encoder_version, complete=complete)
         return to_numpy(rows)
 
     def aligned(
@@ -269,10 +281,11 @@ class FeatureStore(JobLogMixin):
         """One vector per id of one table, in ``vocab`` order; None if there is no table.
 
         The one read of vectors for training, indexing, evaluation and serving: every caller
-        sees the same encoder version (default: the newest written) and the same rows. With
-        ``as_of`` (event time), only rows whose inputs existed then are read: an item tagged
-        after ``as_of`` gets its base text, an item first reviewed after it no review vector.
-        Without it, the newest row (full text, all reviews) as serving and "now" training see.
+        sees the same encoder version (default: the newest complete, see ``newest_version``)
+        and the same rows. With ``as_of`` (event time), only rows whose inputs existed then
+        are read: an item tagged after ``as_of`` gets its base text, an item first reviewed
+        after it no review vector. Without it, the newest row (full text, all reviews) as
+        serving and "now" training see.
         """
         name = table_name(entity, modality)
         table = self._open(name)
@@ -280,7 +293,8 @@ class FeatureStore(JobLogMixin):
             return None
         stamp = None if as_of is None else as_utc(as_of)
         arrow = self._arrow(table, columns=_columns(table))
-        rows, version = newest_rows(arrow, encoder_version, as_of=stamp)
+        complete = self.complete_versions(entity, modality)
+        rows, version = newest_rows(arrow, encoder_version, as_of=stamp, complete=complete)
         matrix, present = align(*to_numpy(rows), vocab)
         return AlignedVectors(name, matrix, present, version, int(table.version), stamp)
 

@@ -136,11 +136,24 @@ def embed(
     ] = None,
     engine: Annotated[str, typer.Option(help="local | ray")] = "local",
 ) -> None:
-    """Encode items/users per modality into the LanceDB feature store and fuse them."""
+    """Encode items/users per modality into the LanceDB feature store and fuse them.
+
+    Exits 1 when a modality encoded 0 of its N items (the message gives the top reasons), or
+    when an encoder named in ``--modalities`` cannot load; the other tables are still written.
+    """
     from features.jobs.embed import run_embed
 
     chosen = [m.strip() for m in modalities.split(",")] if modalities else None
-    _run("embed", run_embed, _ws(workspace), modalities=chosen, engine=engine)
+    # Only a modality the user named must have its encoder: a default run skips what cannot
+    # load (a checkpoint not downloaded) as before.
+    _run(
+        "embed",
+        run_embed,
+        _ws(workspace),
+        modalities=chosen,
+        engine=engine,
+        require_encoders=chosen is not None,
+    )
 
 
 @app.command()

@@ -4,6 +4,7 @@ media lives."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -46,14 +47,14 @@ class Catalog:
         )
 
     def resolve_media(self, relative: str | None) -> Path | None:
-        """Absolute path of a media file, refusing anything that escapes the media root."""
+        """Absolute path of a media file under the media root; see ``confined_media_path``.
+
+        The path stays lexical (symlinks not followed): a dataset whose ``posters/`` links to
+        another disk keeps its posters under the root, for every later check against it.
+        """
         if not relative or self.media_root is None:
             return None
-        root = self.media_root.resolve()
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root):
-            raise PermissionError(f"media path {relative!r} is outside the media root {root}")
-        return path
+        return confined_media_path(self.media_root, relative)
 
     def save(self, directory: Path) -> None:
         """Write atomically: a reader sees the old tables or the new ones, never a mix."""
@@ -101,6 +102,22 @@ class Catalog:
             # Workspaces written before tag events were kept have no file: no dated tags.
             tag_events=pl.read_parquet(tags) if tags.exists() else no_tag_events(),
         )
+
+
+def confined_media_path(root: str | Path, relative: str | Path) -> Path:
+    """``root / relative`` normalised lexically, refused (``PermissionError``) unless under root.
+
+    Containment is checked before any symlink is followed: a ``..`` or an absolute path that
+    leaves the root is refused, while a symlink inside the dataset (``posters/`` -> another
+    disk) is allowed, because the dataset's own layout put it there. Only the root itself is
+    resolved, so a root reached through a symlink compares equal however it is spelled.
+    Opening the returned path follows the links.
+    """
+    base = Path(root).resolve()
+    path = Path(os.path.normpath(base / relative))  # an absolute ``relative`` replaces base
+    if not path.is_relative_to(base):
+        raise PermissionError(f"media path {str(relative)!r} is outside the media root {base}")
+    return path
 
 
 def load_workspace_catalog(ws: Workspace) -> Catalog:
