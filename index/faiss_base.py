@@ -143,7 +143,8 @@ class FaissIndex(Index):
         index = self._require()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        # write-then-rename: a server may be mmapping the old file (re-indexing the live run);
+        # write-then-rename: a server may be mmapping an older file at this name (a hand-made
+        # re-save; `recsys index` itself forks the served run instead of rewriting it):
         # replacing the name leaves its inode intact, truncating it in place would crash it
         tmp = directory / f".{INDEX_FILE}.tmp-{os.getpid()}"
         faiss.write_index(index, str(tmp))

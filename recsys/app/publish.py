@@ -1,4 +1,9 @@
-"""`recsys index`: build the FAISS index of the latest run and publish it as `current`."""
+"""`recsys index`: build the FAISS index of the latest run and publish it as `current`.
+
+A run that is already served is never written again: re-indexing it indexes a fork of it (its
+files hard-linked, a new run id), published like any run, so every server hot-reloads onto the
+new index and a killed `recsys index` leaves the served run as it was.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ from recsys.core.workspace import Workspace
 
 def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None = None) -> str:
     """Index the latest run's item vectors under ``<run>/index/`` and publish the run.
+
+    When the latest run is the served one, a fork of it (``Run.fork``) is indexed, marked
+    latest and published instead.
 
     Args:
         ws: the workspace.
@@ -47,13 +55,19 @@ def run_index(ws: Workspace, kind: str | None = None, config: IndexConfig | None
     chosen = choose_kind(len(ids), config)
     index = create_index(chosen, config).build(ids, vectors)
     seconds = time.perf_counter() - start
-    lineage = {"source": found.source, **found.lineage, "run": run.name, "skipped": skipped}
+    served = Run.current(ws.artifacts_dir)
+    target = run.fork() if served is not None and served.path == run.path.resolve() else run
+    lineage = {"source": found.source, **found.lineage, "run": target.name, "skipped": skipped}
     lineage["build_seconds"] = round(seconds, 3)
-    index.save(run.index_dir, lineage=lineage)
-    run.publish()
+    index.save(target.index_dir, lineage=lineage)
+    if target is not run:  # the manifest last: it marks the fork complete
+        target.write_manifest({**run.manifest(), "run_id": target.name, "reindexed_from": run.name})
+        target.mark_latest()
+    target.publish()
     dropped = sum(len(v) for v in skipped.values())
     note = f" ({dropped} bad rows skipped, listed in the manifest)" if dropped else ""
+    forked = f" (re-index of the served {run.name})" if target is not run else ""
     return (
         f"index: {chosen} over {index.count:,} items (dim {index.dim}) from {found.source} "
-        f"in {seconds:.1f}s{note}; published {run.name} as current"
+        f"in {seconds:.1f}s{note}; published {target.name} as current{forked}"
     )

@@ -10,8 +10,10 @@ from pathlib import Path
 def replace_dir(tmp: Path, out: Path) -> None:
     """Move ``tmp`` to ``out`` (same filesystem), replacing any previous ``out``.
 
-    The old directory is renamed aside first and deleted last: a crash in between leaves either
-    the old or the new tree at ``out``, plus at most a ``.<name>.old`` leftover.
+    The old directory is renamed aside first and deleted last, so ``out`` never holds a mix of
+    both trees. Between the two renames (microseconds) ``out`` is absent; a crash exactly there
+    leaves the old tree at ``.<name>.old`` and nothing at ``out`` (readers report it missing;
+    rerunning the writer restores it). POSIX has no atomic directory swap through ``os``.
     """
     old = out.with_name(f".{out.name}.old")
     if out.exists():

@@ -2,19 +2,24 @@
 
 ```
 <workspace>/artifacts/
-  <run-id>/              one training run, immutable once written
-    manifest.json        what was trained, on which data, with which features
+  <run-id>/              one training run, immutable once published
+    manifest.json        what was trained, on which data, with which features (written last:
+                         a run directory without one is incomplete, e.g. a killed train)
     models/<name>/       one directory per fitted model (arrays + manifest)
     index/               the FAISS index `recsys index` built for this run
   LATEST                 name of the run `recsys train` wrote last
   current -> <run-id>    the served run (switching it = hot reload)
 ```
+
+Every state change is a rename (the manifest, LATEST, current), so a process killed at any
+point leaves the old state or the new one, never a half-written file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,8 +54,9 @@ class Run:
         marker = Path(artifacts) / LATEST
         if not marker.exists():
             return None
-        path = Path(artifacts) / marker.read_text().strip()
-        return cls(path) if path.exists() else None
+        name = marker.read_text().strip()
+        path = Path(artifacts) / name
+        return cls(path) if name and path.is_dir() else None
 
     @classmethod
     def current(cls, artifacts: Path) -> Run | None:
@@ -101,12 +107,38 @@ class Run:
         return json.loads(path.read_text()) if path.exists() else {}
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+        """Write the manifest atomically: it marks the run complete, so it goes last."""
+        _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, default=str))
 
     # ------------------------------------------------------------------ state changes
     def mark_latest(self) -> None:
-        """Record this run as the one `recsys index` publishes next."""
-        (self.path.parent / LATEST).write_text(self.name)
+        """Record this run as the one `recsys index` publishes next (atomically)."""
+        _write_atomic(self.path.parent / LATEST, self.name)
+
+    def fork(self) -> Run:
+        """A new run holding this run's files, less its index and manifest.
+
+        For changing what a published run serves (re-indexing it) without writing into it:
+        servers may be reading it, and only a switch of ``current`` makes them reload. Files
+        are hard links (a run's files are never rewritten in place), copies where the
+        filesystem refuses links. The caller writes the new run's manifest last.
+        """
+        new = Run.create(self.path.parent)
+
+        def skip(directory: str, names: list[str]) -> set[str]:
+            if Path(directory) != self.path:
+                return set()
+            return {n for n in names if n in (INDEX, MANIFEST) or n.startswith(".")}
+
+        shutil.copytree(
+            self.path,
+            new.path,
+            symlinks=True,
+            ignore=skip,
+            copy_function=_link_or_copy,
+            dirs_exist_ok=True,
+        )
+        return new
 
     def publish(self) -> Path:
         """Point ``artifacts/current`` at this run atomically (readers see old or new).
@@ -126,3 +158,21 @@ class Run:
             tmp.unlink(missing_ok=True)
             raise
         return link
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary sibling, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem, or one without hard links
+        shutil.copy2(src, dst)

@@ -109,13 +109,13 @@ def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
 def test_reindexing_the_live_run_keeps_mapped_readers_valid(ws, unit_vectors):
     vectors = unit_vectors(30, 8)
     write_vector_table(ws.lancedb_uri, "item_text", np.arange(30, dtype=np.int64), vectors)
-    run = fake_run(ws, "run-a")
+    fake_run(ws, "run-a")
     run_index(ws)
     live = load_index(
         (ws.artifacts_dir / "current") / "index", mmap=True
     )  # what a server replica holds
-    run_index(ws, kind="faiss-hnsw")  # same run again: files are replaced, not truncated
+    run_index(ws, kind="faiss-hnsw")  # same run again: a forked run, the served one untouched
     np.testing.assert_array_equal(live.search(vectors[:2], k=1)[0][:, 0], [0, 1])
-    assert load_index(run / "index").kind == "faiss-hnsw"
+    assert load_index(ws.artifacts_dir / "current" / "index").kind == "faiss-hnsw"
     with pytest.raises(ValueError, match="unknown index kind"):
         run_index(ws, kind="annoy")
