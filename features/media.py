@@ -4,6 +4,9 @@ Reason codes (the message starts with one): ``outside_media_root``, ``missing_fi
 ``not_a_file``, ``empty_file``, ``unreadable_file``, ``file_too_large``, ``corrupt_image``,
 ``decompression_bomb``, ``corrupt_video``, ``no_video_stream``. Encoders add ``no_media``,
 ``bad_input_type``, ``no_frames`` and ``truncated_video``.
+
+``open_image`` is the one image loader: batch embed jobs (posters) and the API (uploads to
+``POST /search``) both decode through it, with the same format allow-list and pixel limit.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +27,30 @@ DEFAULT_MAX_PIXELS = 40_000_000
 """Refuse images above 40 MP (a 6300x6300 poster) before decoding: a tiny file can declare
 gigapixel dimensions and exhaust memory when decoded (a decompression bomb)."""
 
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
+"""The formats decoded, identified by the file's header (not its name or declared type). Pillow
+then tries only these plugins, so an upload never reaches the parser of an exotic format (EPS,
+for one, runs Ghostscript)."""
+
 DEFAULT_MAX_VIDEO_BYTES = 2 << 30  # 2 GiB: a trailer larger than this is a mistake, not data.
 
 
 def resolve_media_path(path: str | Path, media_root: str | Path | None) -> Path:
     """Resolve ``path`` (relative to ``media_root`` unless absolute) and check it is a real file.
 
-    With ``media_root`` set, the resolved path (symlinks and ``..`` followed) must stay inside it;
-    ``None`` means the caller vouches for the path (no confinement).
+    With ``media_root`` set, the path normalised lexically (``..`` collapsed, symlinks not
+    followed) must stay inside it, then is resolved for reading: a ``..`` or an absolute path
+    out of the root is refused, a symlink inside the dataset (``posters/`` on another disk) is
+    allowed because the dataset put it there (``recsys.core.catalog.confined_media_path``, the
+    same rule). ``None`` means the caller vouches for the path (no confinement).
     """
     p = Path(path)
     if media_root is not None:
         root = Path(media_root).resolve()
-        resolved = (root / p).resolve()  # an absolute ``p`` replaces root, then is checked
-        if not resolved.is_relative_to(root):
-            raise EncodeError(
-                f"{path} resolves to {resolved}, outside {root}", "outside_media_root"
-            )
+        lexical = Path(os.path.normpath(root / p))  # an absolute ``p`` replaces root
+        if not lexical.is_relative_to(root):
+            raise EncodeError(f"{path} is {lexical}, outside {root}", "outside_media_root")
+        resolved = lexical.resolve()  # read what was checked: the collapsed ``..``, not ``p``
     else:
         resolved = p.resolve()
     if not resolved.exists():
@@ -73,8 +84,18 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
 
 
-def open_image(source: Any, max_pixels: int = DEFAULT_MAX_PIXELS, label: str = "") -> Image.Image:
-    """Decode a path, bytes or file object into an RGB image, refusing bombs before decoding."""
+def open_image(
+    source: Any,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    label: str = "",
+    formats: Sequence[str] = IMAGE_FORMATS,
+) -> Image.Image:
+    """Decode a path, bytes or file object into an RGB image, refusing bombs before decoding.
+
+    Raises:
+        EncodeError: ``empty_file``; ``corrupt_image`` (not one of ``formats`` by its header, or
+            it fails to decode); ``decompression_bomb`` (more than ``max_pixels`` declared).
+    """
     if isinstance(source, bytes | bytearray):
         if not source:
             raise EncodeError(f"{label or 'image bytes'} are empty", "empty_file")
@@ -84,11 +105,15 @@ def open_image(source: Any, max_pixels: int = DEFAULT_MAX_PIXELS, label: str = "
         with warnings.catch_warnings():
             # PIL only warns between 1x and 2x its own limit; our guard below decides instead.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(source)  # lazy: reads the header only
+            image = Image.open(source, formats=list(formats))  # lazy: reads the header only
     except Image.DecompressionBombError as exc:
         raise EncodeError(f"{label}: {exc}", "decompression_bomb") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise EncodeError(f"{label} is not a readable image ({exc})", "corrupt_image") from exc
+        kinds = ", ".join(formats)
+        raise EncodeError(
+            f"{label} is not a readable image in an accepted format ({kinds}): {exc}",
+            "corrupt_image",
+        ) from exc
     width, height = image.size
     if width * height > max_pixels:
         image.close()
