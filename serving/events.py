@@ -1,72 +1,171 @@
-"""Interaction events posted to the API: in-memory session history + an append-only log.
+"""Interaction events posted to the API: the durable, rotated log and its replay at load.
 
-Log format (what `recsys train --update` reads): one JSON object per line in
+Log format (what `recsys train` reads): one JSON object per line in
 ``<workspace>/events/events-YYYY-MM-DD.jsonl`` (UTC day of arrival), with the canonical
 interaction columns ``user_id, item_id, timestamp (ISO 8601, UTC), kind, rating,
-review_text, watch_fraction`` (see recsys.core.schemas.INTERACTIONS_SCHEMA).
+review_text, watch_fraction`` (see recsys.core.schemas.INTERACTIONS_SCHEMA) plus
+``received_at``: when the API accepted it. Training ignores that column; the replay at load
+uses it, because ``timestamp`` is the client's event time and may be back-dated.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
-from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from recsys.core.interactions import is_like
+from serving.sessions import SessionStore
 
-SESSION_LIMIT = 500  # newest events kept per user in memory
+log = logging.getLogger(__name__)
+
+RETENTION_DAYS = 90  # log files older than this are deleted; retrain well within it
+PREFIX, SUFFIX = "events-", ".jsonl"
 
 
-class SessionStore:
-    """Per-user items from events since start-up; survives engine hot swaps."""
+@dataclass(frozen=True)
+class LoggedEvent:
+    """What the replay needs of one log line."""
 
-    def __init__(self) -> None:
-        self._liked: dict[int, list[int]] = defaultdict(list)
-        self._seen: dict[int, list[int]] = defaultdict(list)
-        self._lock = threading.Lock()
-
-    def add(
-        self, user_id: int, item_id: int, rating: float | None, watch_fraction: float | None
-    ) -> None:
-        """Record one accepted event: always seen; liked by the training rule (``is_like``)."""
-        with self._lock:
-            self._seen[user_id] = (self._seen[user_id] + [item_id])[-SESSION_LIMIT:]
-            if is_like(rating, watch_fraction):  # an abandoned unrated view is not a like
-                self._liked[user_id] = (self._liked[user_id] + [item_id])[-SESSION_LIMIT:]
-
-    def liked(self, user_id: int) -> list[int]:
-        with self._lock:
-            return list(self._liked.get(user_id, ()))
-
-    def seen(self, user_id: int) -> list[int]:
-        with self._lock:
-            return list(self._seen.get(user_id, ()))
+    user_id: int
+    item_id: int
+    rating: float | None
+    watch_fraction: float | None
+    received_at: datetime
 
 
 class EventLog:
-    """Appends events as JSON lines; one file per UTC day; fsync'd before the request returns."""
+    """Appends events as JSON lines, one file per UTC day, fsync'd before the request returns.
 
-    def __init__(self, directory: Path) -> None:
+    Args:
+        directory: ``<workspace>/events``.
+        retention_days: Files of days older than this are deleted when a new day's file is
+            started; None keeps everything.
+    """
+
+    def __init__(self, directory: Path, retention_days: int | None = RETENTION_DAYS) -> None:
         self.directory = directory
+        self.retention_days = retention_days
         self._lock = threading.Lock()
 
     def path_for(self, now: datetime) -> Path:
-        return self.directory / f"events-{now:%Y-%m-%d}.jsonl"
+        return self.directory / f"{PREFIX}{now:%Y-%m-%d}{SUFFIX}"
 
-    def append(self, rows: list[dict]) -> Path:
-        now = datetime.now(UTC)
+    def append(self, rows: list[dict], now: datetime | None = None) -> Path:
+        now = now or datetime.now(UTC)
         path = self.path_for(now)
-        lines = "".join(json.dumps(r, default=_iso) + "\n" for r in rows)
+        received = {"received_at": now.astimezone(UTC).isoformat()}
+        payload = "".join(json.dumps({**r, **received}, default=_iso) + "\n" for r in rows)
         with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(lines)
+            if not self.directory.is_dir():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                _fsync_dir(self.directory.parent)
+            with open(path, "a+b") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                # a crash mid-write leaves a torn last line: end it, or this record joins it
+                if size and os.pread(fh.fileno(), 1, size - 1) != b"\n":
+                    payload = "\n" + payload
+                fh.write(payload.encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
+            if not size:  # a new file: its name is durable only once the directory is synced
+                _fsync_dir(self.directory)
+                self._prune(now.date())
         return path
+
+    def files(self) -> Iterator[tuple[date, Path]]:
+        """(day, path) of every log file, oldest first; names that are not a day are skipped."""
+        if not self.directory.is_dir():
+            return
+        for path in sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}")):
+            try:
+                day = date.fromisoformat(path.name[len(PREFIX) : -len(SUFFIX)])
+            except ValueError:
+                continue
+            yield day, path
+
+    def prune(self, today: date | None = None) -> list[Path]:
+        """Delete files older than ``retention_days``; returns what was deleted."""
+        with self._lock:
+            return self._prune(today or datetime.now(UTC).date())
+
+    def _prune(self, today: date) -> list[Path]:
+        if not self.retention_days:
+            return []
+        oldest = today - timedelta(days=self.retention_days)
+        gone = [path for day, path in self.files() if day < oldest]
+        for path in gone:
+            path.unlink(missing_ok=True)
+        if gone:
+            log.info("event log: deleted %d file(s) older than %s", len(gone), oldest)
+        return gone
+
+    def read(self, since: datetime | None = None) -> tuple[list[LoggedEvent], int]:
+        """Events received at or after ``since`` (all when None) in arrival order, and how many
+        lines could not be read (a torn line from a crash is skipped, never fatal)."""
+        events, bad = [], 0
+        for day, path in self.files():
+            if since is not None and day < since.astimezone(UTC).date():
+                continue  # the whole day is before the cut-off
+            with open(path, "rb") as fh:
+                for raw in fh:
+                    if not raw.strip():
+                        continue
+                    event = _parse(raw)
+                    if event is None:
+                        bad += 1
+                    elif since is None or event.received_at >= since:
+                        events.append(event)
+        return events, bad
+
+
+def replay(events: EventLog, sessions: SessionStore, since: datetime | None) -> tuple[int, int]:
+    """Feed logged events since ``since`` into ``sessions``; (replayed, unreadable lines)."""
+    found, bad = events.read(since)
+    for e in found:
+        sessions.add(e.user_id, e.item_id, e.rating, e.watch_fraction)
+    return len(found), bad
+
+
+def _parse(raw: bytes) -> LoggedEvent | None:
+    try:
+        row = json.loads(raw)
+        if not isinstance(row, dict):
+            return None
+        user, item = row["user_id"], row["item_id"]
+        if not (type(user) is int and type(item) is int):  # bool is an int: refuse it too
+            return None
+        # lines written before ``received_at`` existed: their event time is the best we have
+        stamp = datetime.fromisoformat(row.get("received_at") or row["timestamp"])
+        return LoggedEvent(
+            user,
+            item,
+            _number(row.get("rating")),
+            _number(row.get("watch_fraction")),
+            stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _number(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    return float(value)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _iso(value):

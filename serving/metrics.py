@@ -40,10 +40,25 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.load_failing = Gauge(
+            "recsys_engine_load_failing",
+            "1 while the last load failed (the previous engine, if any, keeps serving).",
+            registry=self.registry,
+        )
         self.events = Counter(
             "recsys_events_total",
             "Interaction events accepted/rejected.",
             ["result"],
+            registry=self.registry,
+        )
+        self.events_replayed = Counter(
+            "recsys_events_replayed_total",
+            "Logged events replayed into sessions at load (those the run was not trained on).",
+            registry=self.registry,
+        )
+        self.event_lines_unreadable = Counter(
+            "recsys_event_log_unreadable_lines_total",
+            "Event log lines skipped at replay (a torn line from a crash, or not an event).",
             registry=self.registry,
         )
 

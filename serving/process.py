@@ -61,14 +61,18 @@ def wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 12
     raise TimeoutError(f"server not ready within {timeout:.0f} s:\n{log.read_text()}")
 
 
-def stop_server(proc: subprocess.Popen, grace: float = 20) -> None:
-    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after ``grace`` seconds."""
+def stop_server(proc: subprocess.Popen, grace: float = 20) -> int:
+    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after ``grace`` seconds.
+
+    Returns:
+        The exit status: 0 for a clean stop, negative (the signal) when it had to be killed.
+    """
     proc.terminate()
     try:
-        proc.wait(timeout=grace)
+        return proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        return proc.wait()
 
 
 @contextmanager

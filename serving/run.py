@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 from recsys.core.workspace import Workspace
 
@@ -24,14 +25,51 @@ def limit_math_threads() -> None:
     threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))  # BLAS and OpenMP pools alike
 
 
-def run_server(ws: Workspace, host: str = "127.0.0.1", port: int = 8000) -> str:
-    """Serve API + web page until interrupted (Ctrl-C); settings also read ``RECSYS_*``."""
+def run_server(
+    ws: Workspace,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    grace_seconds: float | None = None,
+    public_user_pages: bool | None = None,
+) -> str:
+    """Serve API + web page until Ctrl-C or SIGTERM; settings also read ``RECSYS_*``.
+
+    SIGTERM stops accepting connections, lets in-flight requests finish (at most
+    ``grace_seconds``, default ``RECSYS_SHUTDOWN_GRACE_SECONDS``), runs the lifespan shutdown
+    and returns: exit status 0. ``public_user_pages`` overrides the setting (the local demo
+    lists its synthetic users).
+    """
+    signal.signal(signal.SIGTERM, _stop)  # from here on, also before uvicorn takes over
     limit_math_threads()
     import uvicorn
 
     from serving.app import create_app
     from serving.settings import Settings
 
-    app = create_app(Settings(workspace=ws.root, lancedb_uri=ws.store_uri))
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    settings = Settings(workspace=ws.root, lancedb_uri=ws.store_uri)
+    if public_user_pages is not None:
+        settings = settings.model_copy(update={"public_user_pages": public_user_pages})
+    app = create_app(settings)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            # uvicorn takes whole seconds
+            timeout_graceful_shutdown=round(
+                settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
+            ),
+        )
+    except SystemExit as exc:
+        if exc.code not in (0, None):  # uvicorn's own failures (port taken: 3) stay failures
+            raise
     return "serve: stopped"
+
+
+def _stop(signum, frame) -> None:
+    # uvicorn re-raises the SIGTERM it handled once it has shut down, so that the previous
+    # handler decides; the default one would kill the process (status -15, "failed") after a
+    # clean shutdown. Here a stop is a stop, before uvicorn starts as well.
+    raise SystemExit(0)

@@ -14,7 +14,8 @@ class Settings(CoreSettings):
     """What the service needs beyond the workspace and device; one instance per app.
 
     Attributes:
-        api_key: Secret for ``POST /events`` and ``POST /admin/reload``; unset = both refused.
+        api_key: Secret for ``POST /events``, ``POST /admin/reload`` and (unless
+            ``public_user_pages``) the user pages; unset = all of them refused.
         media_roots: Extra directories media may be served from (the workspace and the
             catalog's media root are always allowed; nothing else ever is).
         max_body_bytes: Requests with a larger body get 413 before they are read.
@@ -24,6 +25,18 @@ class Settings(CoreSettings):
             (0 disables automatic hot reload; ``POST /admin/reload`` still works).
         text_encoder: Registry name of the text encoder that embedded ``item_text``.
         demo_users: How many users the web page offers in its dropdown.
+        public_user_pages: Serve ``/users`` and ``/users/{id}/history`` without the API key
+            (the demo page lists users and shows their histories); off by default, because
+            otherwise any client could enumerate users and read what each one watched.
+        event_retention_days: Days of the live event log kept (older daily files deleted);
+            None keeps every file. Events older than the served run are in its training data.
+        session_max_users / session_max_items: Bounds of the in-memory live sessions (least
+            recently active users dropped first; each user's newest items kept).
+        heavy_workers / heavy_max_waiting: Threads of the pool for CPU-heavy requests (text
+            and image encoders; default half the cores, at most 4) and how many such requests
+            may queue before the next gets 503 + Retry-After (``serving/heavy.py`` says why).
+        shutdown_grace_seconds: On SIGTERM, how long in-flight requests may take to finish;
+            below the orchestrator's kill deadline (docker/compose.yaml stop_grace_period).
     """
 
     # unknown fields are refused here (a typo in a test or a deployment must not pass silently)
@@ -36,3 +49,10 @@ class Settings(CoreSettings):
     reload_poll_seconds: float = Field(default=2.0, ge=0)
     text_encoder: str = "minilm"
     demo_users: int = Field(default=12, ge=1, le=200)
+    public_user_pages: bool = False
+    event_retention_days: int | None = Field(default=90, ge=1)
+    session_max_users: int = Field(default=100_000, ge=1)
+    session_max_items: int = Field(default=500, ge=1)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    heavy_workers: int | None = Field(default=None, ge=1)
+    heavy_max_waiting: int = Field(default=8, ge=0)

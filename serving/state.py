@@ -1,19 +1,68 @@
-"""Service state: the current engine behind one reference, swapped atomically on reload."""
+"""Service state: the current engine behind one reference, swapped atomically on reload.
+
+A load that fails swaps nothing in: the previous engine (if any) keeps serving, and the watcher
+retries the same target with backoff, because most failures heal by themselves (`preprocess`
+swapping data/, a store briefly unreachable, a run still being copied).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from recsys.core.runs import Run
 from serving.engine import EncoderPool, RecommendationEngine
-from serving.events import EventLog, SessionStore
+from serving.engine.models import IncompleteRunError
+from serving.engine.vectors import IncompleteStoreError, StoreUnavailableError, require_modalities
+from serving.events import EventLog, replay
 from serving.metrics import Metrics
+from serving.sessions import SessionStore
 from serving.settings import Settings
 
+# Raised inside a failed load and kept in ``ServiceState.failure``; re-exported for the routes.
+__all__ = [
+    "Backoff",
+    "IncompleteRunError",
+    "IncompleteStoreError",
+    "LoadFailure",
+    "ServiceState",
+    "StoreUnavailableError",
+]
+
 log = logging.getLogger(__name__)
+
+EVENTS_CUTOFF = "events_cutoff"  # run manifest key: when training read the event log (ISO)
+_PATH = re.compile(
+    r"(?<![\w/.])(?:[A-Za-z][\w+.-]*:/)?/[^\s'\"`,:;()\[\]]+"
+)  # /abs/path, s3://bucket/key
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Seconds before retry ``attempt`` (1, 2, …): ``first`` doubling up to ``cap``."""
+
+    first: float = 1.0
+    cap: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first * 2.0 ** (attempt - 1), self.cap)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """The last failed load: what it tried, how often in a row, when to try again."""
+
+    target: Run | None
+    attempts: int
+    retry_at: float  # time.monotonic()
+    error: Exception
+    message: str  # one short line without filesystem paths (what /ready shows)
 
 
 class ServiceState:
@@ -30,48 +79,87 @@ class ServiceState:
         self.encoders = encoders or EncoderPool(
             settings.text_encoder, settings.clip_checkpoint, settings.device
         )
-        self.sessions = SessionStore()
-        self.events = EventLog(self.ws.events_dir)
+        self.sessions = SessionStore(settings.session_max_users, settings.session_max_items)
+        self.events = EventLog(self.ws.events_dir, settings.event_retention_days)
         self.engine: RecommendationEngine | None = None
-        self.load_error: str | None = None
+        self.failure: LoadFailure | None = None
+        self.backoff = Backoff()
         self.started = time.time()
         self._reload_lock = threading.Lock()
-        self._failed_target: Run | None = None  # not retried until the served run changes
+        self._replayed = False  # sessions hold the logged events once any engine has loaded
+
+    @property
+    def load_error(self) -> str | None:
+        return self.failure.message if self.failure else None
 
     def install(self, engine: RecommendationEngine) -> None:
-        self.engine = engine  # one reference assignment: atomic for readers
-        self.load_error = None
+        # versions first: an engine whose versions cannot be published never goes live
         self.metrics.set_versions(engine.model_version, engine.index_version)
+        self.engine = engine  # one reference assignment: atomic for readers
+        self.failure = None
+        self.metrics.load_failing.set(0)
 
     def reload(self, run: Run | None = None) -> RecommendationEngine | None:
         """Build a new engine from ``run`` (default: the served run) and swap it in.
 
         Returns:
             The new engine, or None when loading failed: the error is logged and kept in
-            ``load_error`` and the previous engine (if any) keeps serving.
+            ``failure`` (``load_error`` is its short message), and the previous engine (if
+            any) keeps serving. The exception is one of ``IncompleteRunError``,
+            ``IncompleteStoreError``, ``StoreUnavailableError`` or whatever else broke.
         """
         with self._reload_lock:  # one build at a time; readers are never blocked
-            start = time.perf_counter()
-            served = self.engine.snap.run.name if self.engine else "nothing"
-            try:
-                engine = RecommendationEngine.load(self.ws, self.encoders, run, self.engine)
-            except Exception as exc:  # the reload boundary: any broken run keeps the old engine
-                self.load_error = f"{type(exc).__name__}: {exc}"
-                self._failed_target = run or self.current_target()
-                self.metrics.reloads.labels(result="error").inc()
-                log.error(
-                    "loading %s failed, still serving %s: %s",
-                    run.name if run else "the served run",
-                    served,
-                    self.load_error,
-                    exc_info=not isinstance(exc, FileNotFoundError),  # not trained yet: no trace
-                )
-                return None
-            self.install(engine)
-            self._failed_target = None
-            self.metrics.reloads.labels(result="ok").inc()
-            log.info("engine %s ready in %.1fs", engine.model_version, time.perf_counter() - start)
-            return engine
+            return self._reload(run)
+
+    def _reload(self, run: Run | None) -> RecommendationEngine | None:
+        start = time.perf_counter()
+        try:
+            engine = RecommendationEngine.load(self.ws, self.encoders, run, self.engine)
+            require_modalities(engine.snap.modalities, engine.snap.models.pipeline.modalities)
+            if not self._replayed:
+                self._replay(engine)
+        except Exception as exc:  # the reload boundary: any broken run keeps the old engine
+            self._failed(run or self.current_target(), exc)
+            return None
+        self.install(engine)
+        self.metrics.reloads.labels(result="ok").inc()
+        log.info("engine %s ready in %.1fs", engine.model_version, time.perf_counter() - start)
+        return engine
+
+    def _replay(self, engine: RecommendationEngine) -> None:
+        """Sessions get the logged events the run was not trained on, so a restart loses none.
+
+        Without a recorded cut-off every retained event is replayed: one the run already saw
+        changes nothing (the pipeline merges histories as sets).
+        """
+        since = events_cutoff(engine.snap.models.manifest)
+        n, bad = replay(self.events, self.sessions, since)
+        self.events.prune()
+        self._replayed = True
+        self.metrics.events_replayed.inc(n)
+        self.metrics.event_lines_unreadable.inc(bad)
+        shown = since.isoformat() if since else "the start of the log"
+        log.info("replayed %d logged events since %s (%d unreadable lines)", n, shown, bad)
+
+    def _failed(self, target: Run | None, exc: Exception) -> None:
+        previous = self.failure
+        attempts = previous.attempts + 1 if previous and previous.target == target else 1
+        delay = self.backoff.delay(attempts)
+        message = short_reason(exc)
+        self.failure = LoadFailure(target, attempts, time.monotonic() + delay, exc, message)
+        self.metrics.reloads.labels(result="error").inc()
+        self.metrics.load_failing.set(1)
+        expected = (FileNotFoundError, IncompleteRunError, IncompleteStoreError)
+        log.error(
+            "loading %s failed (attempt %d, next in %.0fs), still serving %s: %s: %s",
+            target.name if target else "the served run",
+            attempts,
+            delay,
+            self.engine.snap.run.name if self.engine else "nothing",
+            type(exc).__name__,
+            exc,
+            exc_info=attempts == 1 and not isinstance(exc, expected),  # one trace, not one a min
+        )
 
     def current_target(self) -> Run | None:
         """The run serving should be on now (None before anything is trained)."""
@@ -84,15 +172,59 @@ class ServiceState:
             return None
 
     def reload_if_changed(self) -> None:
-        """Reload when the served run moved to one not already loaded or failed."""
-        target = self.current_target()
-        served = self.engine.snap.run if self.engine else None
-        if target is not None and target not in (served, self._failed_target):
-            self.reload(target)
+        """Load the target when it is not the one served, or retry a failed one when due."""
+        if not self._reload_lock.acquire(blocking=False):
+            return  # a load is under way (start-up, /admin/reload): look again next tick
+        try:
+            target = self.current_target()
+            if target is None:
+                return
+            failure = self.failure
+            if failure is not None and failure.target != target:
+                self.failure = failure = None  # that target is not current any more
+            served = self.engine.snap.run if self.engine else None
+            moved = failure is None and target != served
+            due = failure is not None and time.monotonic() >= failure.retry_at
+            if moved or due:
+                self._reload(target)
+        finally:
+            self._reload_lock.release()
 
     async def watch(self) -> None:
-        """Poll the resolved target of artifacts/current; reload when it changes."""
+        """Poll the resolved target of artifacts/current; (re)load when it changes or is due.
+
+        ``reload_poll_seconds=0`` turns off polling and retries alike (/admin/reload remains).
+        """
         interval = self.settings.reload_poll_seconds
         while interval > 0:
             await asyncio.sleep(interval)
             await asyncio.to_thread(self.reload_if_changed)
+
+
+def events_cutoff(manifest: dict) -> datetime | None:
+    """When the run's training read the event log (None when the run does not say)."""
+    value = manifest.get(EVENTS_CUTOFF)
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        log.warning(
+            "manifest %s %r is not a timestamp: replaying every event", EVENTS_CUTOFF, value
+        )
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def short_reason(exc: BaseException, limit: int = 200) -> str:
+    """``Type: first line`` with each path cut to its last part: for clients, not operators."""
+    lines = str(exc).strip().splitlines()
+    text = _PATH.sub(_last_part, lines[0]) if lines else ""
+    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _last_part(match: re.Match) -> str:
+    path = match.group()
+    kept = path.rstrip(".")  # a sentence's full stop is not part of the path
+    return Path(kept).name + path[len(kept) :]

@@ -51,6 +51,8 @@ def run_train(
         log: receives progress lines.
         config: PipelineConfig override (default: the latest run's on update, else defaults).
     """
+    # taken before the event log is read: serving replays only events received after it
+    events_cutoff = datetime.now(UTC).isoformat()
     catalog, events_summary = with_logged_events(load_workspace_catalog(ws), ws)
     if events_summary:
         log(events_summary)
@@ -98,6 +100,7 @@ def run_train(
                 "ranker": ranker,
             },
             "created_at": datetime.now(UTC).isoformat(),
+            "events_cutoff": events_cutoff,
         }
     )
     run.mark_latest()

@@ -113,7 +113,7 @@ def _sentence(group: str, anchor: int, titles: list[str], query: str | None) -> 
         return f"matches “{_clip(query)}”"
     if group == "taste":
         return "matches the genres and years you watch"
-    return "popular this week"
+    return "popular lately"  # recent (cfg.recent_days) and all-time popularity alike
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -2,7 +2,7 @@
 
 ``feature_names(modalities)`` fixes the column order; ``assemble`` fills it for one profile
 and its candidates. ``GROUPS`` maps each column to what it says about the item, which is
-how explanations are grouped ("plot similar to …", "popular this week", …).
+how explanations are grouped ("plot similar to …", "popular lately", …).
 """
 
 from __future__ import annotations

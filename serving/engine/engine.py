@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,8 +14,11 @@ from recsys.core.workspace import Workspace
 from recsys.ranking import RankedList, RankRequest
 from serving.engine.encoders import EncoderPool, EncoderUnavailable
 from serving.engine.explain import explain_similar
+from serving.engine.models import IncompleteRunError
 from serving.engine.snapshot import Snapshot, load_snapshot
 from serving.engine.vectors import ModalityVectors
+
+log = logging.getLogger(__name__)
 
 
 class UnknownItemError(KeyError):
@@ -61,8 +65,37 @@ class RecommendationEngine:
         run: Run | None = None,
         previous: RecommendationEngine | None = None,
     ) -> RecommendationEngine:
-        """Load the served run (or ``run``); reuse unchanged parts of ``previous``."""
-        return cls(load_snapshot(ws, run, previous.snap if previous else None), encoders)
+        """Load the served run (or ``run``); reuse unchanged parts of ``previous``.
+
+        Raises:
+            IncompleteRunError: besides what loading raises, when the loaded run cannot
+                answer a trial request (see ``_trial``).
+        """
+        engine = cls(load_snapshot(ws, run, previous.snap if previous else None), encoders)
+        engine._trial()
+        return engine
+
+    def _trial(self) -> None:
+        """Answer one cold and one warm request before this engine can be swapped in.
+
+        Some damaged files load without error and fail only when ranked with (a
+        ``titles.json`` of the wrong shape, a manifest whose ``run_id`` is not a string).
+        Found here, they fail the load, so the previous engine keeps serving, instead of a
+        200 from /admin/reload followed by a 500 on every request.
+        """
+        name = self.snap.run.name
+        if not isinstance(self.model_version, str):
+            raise IncompleteRunError(f"run {name} has a manifest whose run_id is not a string")
+        ids = self.snap.items.vocab.ids
+        try:
+            self.recommend(k=1)  # cold: popularity and fresh sources, the cold ranker
+            if len(ids):  # warm: every candidate source, the warm ranker, explanations
+                self.recommend(history=[int(ids[0])], k=1)
+        except Exception as exc:  # a trial request: whatever fails, this run must not serve
+            log.error("run %s cannot answer a trial request", name, exc_info=True)
+            raise IncompleteRunError(
+                f"run {name} cannot answer a request (a damaged model file?)"
+            ) from exc
 
     @property
     def model_version(self) -> str:
@@ -107,6 +140,10 @@ class RecommendationEngine:
 
     def poster_file(self, item_id: int) -> Path | None:
         rel = self.snap.items.poster_paths[self.item_index(item_id)]
+        return self.snap.catalog.resolve_media(rel) if rel else None
+
+    def trailer_file(self, item_id: int) -> Path | None:
+        rel = self.snap.items.trailer_paths[self.item_index(item_id)]
         return self.snap.catalog.resolve_media(rel) if rel else None
 
     def modality(self, name: str) -> ModalityVectors:

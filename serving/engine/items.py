@@ -18,6 +18,7 @@ class ItemTable:
     titles: list[str]
     years: np.ndarray  # (n,) int32, -1 when unknown
     poster_paths: list[str | None]  # relative to the catalog's media root
+    trailer_paths: list[str | None]  # likewise; None for a title without a trailer
     genre_masks: dict[str, np.ndarray]  # lower-cased genre -> (n,) bool
 
     @classmethod
@@ -31,6 +32,9 @@ class ItemTable:
                 masks.setdefault(g.lower(), np.zeros(n, bool))[i] = True
         years = items["year"].fill_null(-1).to_numpy() if "year" in items.columns else None
         posters = items["poster_path"].to_list() if "poster_path" in items.columns else [None] * n
+        trailers = (
+            items["trailer_path"].to_list() if "trailer_path" in items.columns else [None] * n
+        )
         return cls(
             vocab=IdVocab(items["item_id"].to_numpy().astype(np.int64)),
             titles=[
@@ -39,11 +43,17 @@ class ItemTable:
             ],
             years=(np.full(n, -1, np.int32) if years is None else years.astype(np.int32)),
             poster_paths=posters,
+            trailer_paths=trailers,
             genre_masks=masks,
         )
 
     def __len__(self) -> int:
         return len(self.vocab)
+
+    @property
+    def genres(self) -> list[str]:
+        """The catalog's genres, lower-cased and sorted: what the genre filter can match."""
+        return sorted(self.genre_masks)
 
     def filter_mask(
         self, genre: str | None, year_min: int | None, year_max: int | None

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from recsys.core.interactions import IdVocab
-from recsys.core.runs import Run
+from recsys.core.runs import MANIFEST, Run
 from recsys.ranking import RankingPipeline, load_pipeline
+
+# What reading a truncated or half-copied artifact raises (npz, JSON, XGBoost, safetensors)
+UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+
+
+class IncompleteRunError(ValueError):
+    """The run is missing files or has unreadable ones: it must not be served."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +40,30 @@ def load_run_models(run: Run, vocab: IdVocab) -> RunModels:
     """Load the run's pipeline the way evaluation does (``load_pipeline``).
 
     Raises:
-        FileNotFoundError: the run has no pipeline (not a finished `recsys train` run).
+        IncompleteRunError: no manifest (`recsys train` writes it last, so a run without one
+            is unfinished or half-copied), no pipeline, or a file that cannot be read.
     """
-    pipeline = load_pipeline(run)
+    try:
+        manifest = json.loads((run.path / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise IncompleteRunError(
+            f"run {run.name} is incomplete: no {MANIFEST} (still being written or copied?)"
+        ) from None
+    except UNREADABLE as exc:
+        raise IncompleteRunError(f"run {run.name} has an unreadable {MANIFEST}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IncompleteRunError(f"run {run.name} has a {MANIFEST} that is not an object")
+    try:
+        pipeline = load_pipeline(run)
+    except FileNotFoundError as exc:  # the message says which part and what to run
+        raise IncompleteRunError(f"run {run.name} is incomplete: {exc}") from exc
+    except UNREADABLE as exc:
+        raise IncompleteRunError(
+            f"run {run.name} has an unreadable file (truncated?): {type(exc).__name__}: {exc}"
+        ) from exc
     return RunModels(
         run=run,
-        manifest=run.manifest(),
+        manifest=manifest,
         pipeline=pipeline,
         catalog_index=vocab.index(pipeline.vocab.ids),
         pipeline_index=pipeline.vocab.index(vocab.ids),

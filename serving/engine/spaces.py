@@ -8,6 +8,7 @@ from dataclasses import replace
 from index import load_index, read_manifest
 from recsys.core.interactions import IdVocab
 from recsys.core.runs import Run
+from serving.engine.models import UNREADABLE, IncompleteRunError
 from serving.engine.vectors import IndexSearch, ModalityVectors
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,20 @@ def with_published_index(
     """Search ``space`` with the run's published FAISS index when it indexes that space.
 
     Raises:
-        FileNotFoundError, KeyError, ValueError: the published index cannot be loaded; a
-            broken run must fail the reload rather than be served without its index.
+        IncompleteRunError: the published index cannot be loaded (missing or truncated
+            files); a broken run must fail the reload rather than be served without its index.
     """
     if space is None or not run.index_dir.exists():
         return space
+    try:
+        return _published(run, space, vocab)
+    except (*UNREADABLE, RuntimeError) as exc:  # FAISS reports a truncated file as RuntimeError
+        raise IncompleteRunError(
+            f"run {run.name} has an unreadable index: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _published(run: Run, space: ModalityVectors, vocab: IdVocab) -> ModalityVectors:
     manifest = read_manifest(run.index_dir)
     # `recsys index` names its source by modality ("fused", "hybrid") or table ("item_text")
     source = manifest.get("lineage", {}).get("source")

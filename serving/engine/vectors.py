@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,14 @@ log = logging.getLogger(__name__)
 # spaces of "more like this", explanations and taste vectors. ratings/review_text vectors
 # feed training, not item-to-item similarity a person would recognise.
 SERVED_MODALITIES = ("text", "image", "video", "fused")
+
+
+class StoreUnavailableError(RuntimeError):
+    """The feature store could not be read (connection, I/O): the load fails, nothing swaps."""
+
+
+class IncompleteStoreError(ValueError):
+    """The store lacks vectors of a modality the run ranks with: serving it would be partial."""
 
 
 class IndexSearch:
@@ -85,14 +94,21 @@ def load_modalities(
 
     A table whose LanceDB version and item vocabulary are unchanged since ``previous`` is
     reused as is, so a hot reload of new models does not rebuild unchanged vector indexes.
+
+    Raises:
+        StoreUnavailableError: the store exists (or is remote) but cannot be read.
     """
     if not FeatureStore.exists(uri):  # before `recsys embed`: serve without content vectors
         return {}
-    store = FeatureStore(uri)
+    try:
+        store = FeatureStore(uri)
+        tables = {m: store.aligned("item", m, vocab) for m in SERVED_MODALITIES}
+    except (OSError, RuntimeError) as exc:  # LanceDB reports I/O and connection errors so
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreUnavailableError(f"the feature store cannot be read: {first}") from exc
     same_vocab = previous_vocab is not None and np.array_equal(previous_vocab.ids, vocab.ids)
     out = {}
-    for modality in SERVED_MODALITIES:
-        found = store.aligned("item", modality, vocab)
+    for modality, found in tables.items():
         if found is None:
             continue
         old = (previous or {}).get(modality)
@@ -106,6 +122,24 @@ def load_modalities(
             continue
         out[modality] = _normalised(modality, found, vocab)
     return out
+
+
+def require_modalities(loaded: Mapping[str, ModalityVectors], needed: Iterable[str]) -> None:
+    """Refuse a load whose store lacks a served modality the run was trained with.
+
+    A store that is missing (unmounted, mid-rebuild) or partly written would otherwise give an
+    engine without similar-items or search while /ready says 200.
+
+    Raises:
+        IncompleteStoreError: naming the missing modalities.
+    """
+    missing = sorted(set(needed) & set(SERVED_MODALITIES) - set(loaded))
+    if missing:
+        names = ", ".join(f"item_{m}" for m in missing)
+        raise IncompleteStoreError(
+            f"the feature store has no vectors for {names}, which the run was trained with "
+            "(store missing or still being written? else run `recsys embed`)"
+        )
 
 
 def _normalised(modality: str, found: AlignedVectors, vocab: IdVocab) -> ModalityVectors:

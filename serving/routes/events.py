@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from serving.deps import ApiKeyDep, EngineDep, StateDep
-from serving.schemas import EventsRequest, EventsResponse, RejectedEvent
+from serving.schemas import EventsRequest, EventsResponse, RejectedEvent, errors
 
 router = APIRouter(tags=["events"])
 
 
-@router.post("/events", response_model=EventsResponse)
+@router.post("/events", response_model=EventsResponse, responses=errors(400, 401, 403, 413, 503))
 def post_events(
     body: EventsRequest, _: ApiKeyDep, engine: EngineDep, state: StateDep
 ) -> EventsResponse:

@@ -1,25 +1,46 @@
-"""Users the web page can offer, and a user's viewing history."""
+"""Users the web page can offer, and a user's viewing history.
+
+Both reveal who uses the service and what they watched: API key required unless the
+``public_user_pages`` setting opens them (the local demo does).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from serving.deps import EngineDep, SettingsDep, StateDep
-from serving.schemas import HistoryItem, HistoryResponse, UsersResponse, UserSummary
+from fastapi import APIRouter, Path
+
+from serving.deps import EngineDep, SettingsDep, StateDep, UserPagesDep
+from serving.schemas import (
+    HistoryItem,
+    HistoryResponse,
+    UserId,
+    UsersResponse,
+    UserSummary,
+    errors,
+)
 
 router = APIRouter(tags=["users"])
 
+_PRIVATE = (401, "No API key (these pages are private unless RECSYS_PUBLIC_USER_PAGES is set).")
 
-@router.get("/users", response_model=UsersResponse)
-def demo_users(engine: EngineDep, settings: SettingsDep) -> UsersResponse:
+
+@router.get("/users", response_model=UsersResponse, responses=errors(_PRIVATE, 403, 503))
+def demo_users(_: UserPagesDep, engine: EngineDep, settings: SettingsDep) -> UsersResponse:
     """A few users with a usable history (longest first, 5-40 liked items) for the demo page."""
     return UsersResponse(
         users=[UserSummary(user_id=u, n_liked=n) for u, n in engine.demo_users(settings.demo_users)]
     )
 
 
-@router.get("/users/{user_id}/history", response_model=HistoryResponse)
-def user_history(user_id: int, engine: EngineDep, state: StateDep) -> HistoryResponse:
+@router.get(
+    "/users/{user_id}/history",
+    response_model=HistoryResponse,
+    responses=errors(_PRIVATE, 403, 503),
+)
+def user_history(
+    user_id: Annotated[UserId, Path()], _: UserPagesDep, engine: EngineDep, state: StateDep
+) -> HistoryResponse:
     """Liked items (catalog history then live events), newest first."""
     ids = engine.user_history(user_id) + state.sessions.liked(user_id)
     items = []

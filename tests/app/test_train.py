@@ -38,6 +38,8 @@ def test_train_then_update_writes_runs_and_keeps_the_ranker(tiny_workspace):
     manifest = first.manifest()
     assert manifest["pipeline"]["modalities"] == []  # no feature store: collaborative only
     assert manifest["pipeline"]["tower"] is True
+    # serving replays the event log from here: taken before training read it
+    assert manifest["events_cutoff"] <= manifest["created_at"]
 
     # new interactions by a brand-new user, then `train --update`
     catalog = load_workspace_catalog(ws)

@@ -77,3 +77,24 @@ def test_compose_services_reference_real_files_and_commands():
         _check(_recsys_invocations(text), commands)
     volumes = [v.split(":")[0] for s in spec["services"].values() for v in s["volumes"]]
     assert set(volumes) == {"workspace"} and "workspace" in spec["volumes"]
+
+
+def _with_defaults(value: str) -> str:
+    """Compose interpolation with no variables set: ``${X:-d}`` gives d, ``${X}`` nothing."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", value)
+
+
+def test_compose_api_needs_a_key_and_listens_on_this_host_only():
+    from serving.settings import Settings
+
+    grace = Settings.model_fields["shutdown_grace_seconds"].default
+
+    api = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["api"]
+    # `${VAR:?message}`: compose refuses to start without it; no default key ships
+    assert re.fullmatch(r"\$\{RECSYS_API_KEY:\?[^}]+\}", api["environment"]["RECSYS_API_KEY"])
+    assert api["ports"]
+    for port in api["ports"]:
+        host, _, _ = _with_defaults(port).rpartition(":")[0].rpartition(":")
+        assert host == "127.0.0.1", port  # "8000:8000" would publish on every interface
+    # SIGKILL must come after the server's own grace period for in-flight requests
+    assert float(api["stop_grace_period"].removesuffix("s")) > grace

@@ -1,20 +1,12 @@
-"""One real uvicorn process (`recsys serve`): HTTP, the OpenAI client, headless Chromium."""
+"""One real uvicorn process (`recsys serve`): HTTP and the OpenAI client (the web page in
+headless Chromium: test_web_page.py)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from serving.process import served
-from tests.helpers import SCREENSHOTS, headless_chromium
-
-
-@pytest.fixture(scope="module")
-def server(serving_ws, tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {"RECSYS_API_KEY": "live-secret", "RECSYS_DEVICE": "cpu"}
-    with served(serving_ws.root, log, env) as base:
-        yield base
+# `server` (tests/serving/conftest.py): `recsys serve` on the suite's workspace, user pages public
 
 
 def test_recommendations_over_http(server):
@@ -46,35 +38,3 @@ def test_openai_client_embeddings(server):
 
     with pytest.raises(NotFoundError):
         client.embeddings.create(model="gpt-nope", input="x")
-
-
-def test_web_page_in_headless_chromium(server):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with headless_chromium() as browser:
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "/", wait_until="networkidle")
-        options = page.locator("#user option")
-        assert options.count() > 1
-        user = options.nth(1).get_attribute("value")
-        page.select_option("#user", user)
-        page.wait_for_selector("#recs .card img")
-        page.wait_for_function(
-            "[...document.querySelectorAll('#recs img, #history img')]"
-            ".every(i => i.complete && i.naturalWidth > 0)",
-            timeout=15000,
-        )
-        titles = page.locator("#recs .card .title").all_inner_texts()
-        reasons = page.locator("#recs .card .reason").all_inner_texts()
-        assert len(titles) == 12 and all(titles) and all(reasons)
-        assert page.locator("#history .card").count() > 0
-        page.screenshot(path=str(SCREENSHOTS / "web_page.png"), full_page=True)
-        # Free text instead of a user.
-        page.select_option("#user", "")
-        page.fill("#text", "haunted house at midnight")
-        page.click("button[type=submit]")
-        page.wait_for_function(
-            "document.querySelector('#recs .card .title')?.textContent.startsWith('Night')"
-        )
-        assert not errors, errors

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from tests.serving.conftest import API_KEY
+
 
 def test_health_ready_version(client):
     assert client.get("/health").json() == {"status": "ok"}
@@ -25,7 +27,8 @@ def test_ready_is_503_until_loaded_then_200(settings):
         first = c.get("/ready")
         no_engine = c.get("/users/1/recommendations")
         lock.release()
-        assert first.status_code == 503 and first.json() == {"status": "loading", "error": None}
+        assert first.status_code == 503
+        assert first.json()["status"] == "loading" and first.json()["error"] is None
         assert no_engine.status_code == 503 and "not loaded yet" in no_engine.json()["detail"]
         deadline = time.time() + 60
         while c.get("/ready").status_code != 200 and time.time() < deadline:
@@ -78,9 +81,10 @@ def test_web_page_and_its_endpoints(client, engine):
     page = client.get("/")
     assert page.status_code == 200 and "app.js" in page.text
     assert client.get("/static/app.js").status_code == 200
-    users = client.get("/users").json()["users"]
+    auth = {"X-API-Key": API_KEY}  # user pages are private by default (tests/serving/test_edges)
+    users = client.get("/users", headers=auth).json()["users"]
     assert users and all(u["n_liked"] >= 5 for u in users)
-    hist = client.get(f"/users/{users[0]['user_id']}/history").json()
+    hist = client.get(f"/users/{users[0]['user_id']}/history", headers=auth).json()
     assert hist["known"] and len(hist["items"]) == users[0]["n_liked"]
 
 

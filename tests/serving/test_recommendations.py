@@ -39,7 +39,7 @@ def test_unknown_user_is_cold_start_popularity(client):
     assert body["cold_start"] is True and len(body["items"]) == 4
     # the ranker's strongest grounded group for a user it knows nothing about
     assert all(it["reason_kind"] in ("popular", "fresh") for it in body["items"])
-    assert all(it["reason"] in ("popular this week", "new on the service") for it in body["items"])
+    assert all(it["reason"] in ("popular lately", "new on the service") for it in body["items"])
 
 
 def test_exclude_seen_false_can_return_seen_items(client, engine):
