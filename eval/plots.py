@@ -85,3 +85,51 @@ def feature_gain(gain: dict[str, float], top: int = 20) -> bytes:
     ax.set_xlabel("share of the ranker's total gain")
     ax.set_title("What the ranker uses (warm requests)")
     return _png(plt, fig)
+
+
+def headline(
+    models: list[dict], highlight: str | None, best: str | None, diff: dict | None, metric: str
+) -> bytes:
+    """The report's first plot: ``metric`` per model with 95% CI, ``highlight`` (the served
+    pipeline) in orange and ``best`` (the best baseline) in blue.
+
+    ``models`` rows carry name/mean/lo/hi; ``diff`` (the paired difference highlight − best
+    baseline, with a/b/mean/lo/hi) gets its own panel with the zero line.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(models, key=lambda m: m["mean"])  # best at the top of a horizontal bar chart
+    height = 0.32 * len(rows) + 1.3
+    if diff:
+        fig, (ax, dx) = plt.subplots(
+            1, 2, figsize=(9.0, height), dpi=100, gridspec_kw={"width_ratios": [3, 1.4]}
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(7.0, height), dpi=100)
+    means = np.array([m["mean"] for m in rows])
+    err = np.nan_to_num(
+        np.vstack([means - [m["lo"] for m in rows], [m["hi"] for m in rows] - means]), nan=0.0
+    ).clip(min=0)
+    palette = {highlight: "#d9541a", best: "#3b6ea5"}
+    colors = [palette.get(m["name"], "#b8c0c8") for m in rows]
+    ax.barh([m["name"] for m in rows], means, xerr=err, capsize=3, color=colors)
+    ax.set_xlabel(f"{metric} (95% bootstrap CI)")
+    ax.set_title(f"{metric} per model, primary split")
+    if diff:
+        lo, hi = diff["mean"] - diff["lo"], diff["hi"] - diff["mean"]
+        dx.errorbar(
+            [diff["mean"]],
+            [0],
+            xerr=[[max(lo, 0)], [max(hi, 0)]],
+            fmt="o",
+            capsize=4,
+            color="#d9541a",
+        )
+        dx.axvline(0.0, color="#555", lw=1, ls="--")
+        dx.set_yticks([0], [f"{diff['a']}\n− {diff['b']}"], fontsize=8)
+        dx.set_xlabel(f"paired difference in {metric}")
+        dx.set_title("95% paired bootstrap CI")
+    return _png(plt, fig)

@@ -8,6 +8,9 @@ import json
 import math
 from pathlib import Path
 
+from eval import plots
+from eval.verdict import first_screen
+
 SUMMARY_COLUMNS = ("ndcg@10", "recall@20", "map@10", "mrr@10", "hitrate@10")
 
 
@@ -102,11 +105,20 @@ def write_report(
         for key, title in report.get("section_titles", {}).items()
         if key in report.get("sections", {})
     ]
-    images = {
-        k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in figures.items()
-    }
+    images = {k: _data_uri(v) for k, v in figures.items()}
+    verdict = first_screen(report)
+    if verdict:
+        png = plots.headline(
+            verdict["models"],
+            verdict["pipeline"],
+            verdict["best"],
+            verdict["diff"],
+            verdict["metric"],
+        )
+        verdict["image"] = _data_uri(png)
     ctx = {
         "r": report,
+        "verdict": verdict,
         "sections": sections,
         "images": images,
         "examples": examples or [],
@@ -117,6 +129,10 @@ def write_report(
     paths["md"].write_text(env.get_template("report.md.j2").render(**ctx))
     paths["html"].write_text(env.get_template("report.html.j2").render(**ctx))
     return paths
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _json_default(o):
