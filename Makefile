@@ -16,7 +16,7 @@ PIP := PIP_FIND_LINKS= $(BIN)/pip
 QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test test-all bench lint format clean
+.PHONY: help install browser wrk run test test-all bench lint format clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -37,6 +37,13 @@ browser: ## Install headless Chromium (Debian package) for the web-page tests, w
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+wrk: ## Install the wrk HTTP load generator (Debian package) for the soak benchmark, when missing
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing wrk (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+# `recsys demo` serves the demo users and their histories publicly (private by default).
 run: install ## Build the demo data, run the whole pipeline and serve API + web page on http://$(HOST):$(PORT)
 	$(BIN)/recsys --workspace $(WORKSPACE) demo --host $(HOST) --port $(PORT)
 
@@ -46,7 +53,7 @@ test: install browser ## Install and run the test suite (fast tests; slow ones: 
 test-all: install browser ## Run every test, including slow ones
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m "slow or not slow"
 
-bench: install ## Run the benchmarks in eval/benchmarks (ratios against a reference in the same run)
+bench: install wrk ## Run the benchmarks in eval/benchmarks (ratios against a reference in the same run)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m eval.benchmarks --workspace $(WORKSPACE)
 
 lint: install ## ruff lint + format check, mypy on every package, the layer contract (import-linter)
