@@ -78,5 +78,6 @@ def run_demo(
     print(f"try: curl -s '{url}/users/1/recommendations?k=5'\n", flush=True)
     from serving.run import run_server
 
-    run_server(ws, host=host, port=port)
+    # the demo page lists the synthetic users and their histories: public on the demo only
+    run_server(ws, host=host, port=port, public_user_pages=True)
     return "demo: server stopped"
