@@ -103,6 +103,11 @@ def test_hot_reload_while_requests_flow(switch_run, polling_client):
             while c.get("/version").json()["model_version"] != name:
                 assert time.time() < deadline, f"{name} never picked up"
                 time.sleep(0.05)
+            # The hammer must answer from the new run too before the next switch: /version
+            # flipping first says nothing about requests already in flight on the worker.
+            while name not in versions:
+                assert time.time() < deadline, f"no recommendation request answered from {name}"
+                time.sleep(0.05)
     finally:
         stop.set()
         worker.join()
