@@ -44,10 +44,8 @@ wrk: ## Install the wrk HTTP load generator (Debian package) for the soak benchm
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 # `recsys demo` serves the demo users and their histories publicly (private by default).
-# The demo size of recsys/app/demo.py (DEMO_*), spelled out while `recsys demo`'s own defaults differ.
 run: install ## Build the demo data, run the whole pipeline and serve API + web page on http://$(HOST):$(PORT)
-	$(BIN)/recsys --workspace $(WORKSPACE) demo --host $(HOST) --port $(PORT) \
-		--items 1000 --users 500 --interactions 25000
+	$(BIN)/recsys --workspace $(WORKSPACE) demo --host $(HOST) --port $(PORT)
 
 test: install browser ## Install and run the test suite (fast tests; slow ones: make test-all)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q

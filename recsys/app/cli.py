@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from recsys.app.demo import DEMO_INTERACTIONS, DEMO_ITEMS, DEMO_USERS
 from recsys.core.settings import Settings, offline_hub
 from recsys.core.workspace import Workspace
 
@@ -236,14 +237,14 @@ def demo(
     workspace: WorkspaceOption = None,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    items: Annotated[int, typer.Option(help="Synthetic items.")] = 2000,
-    users: Annotated[int, typer.Option(help="Synthetic users.")] = 1000,
-    interactions: Annotated[int, typer.Option(help="Synthetic interactions.")] = 100_000,
+    items: Annotated[int, typer.Option(help="Synthetic items.")] = DEMO_ITEMS,
+    users: Annotated[int, typer.Option(help="Synthetic users.")] = DEMO_USERS,
+    interactions: Annotated[int, typer.Option(help="Synthetic interactions.")] = DEMO_INTERACTIONS,
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server at the end.")
     ] = True,
 ) -> None:
-    """synth → preprocess → embed → train → index → evaluate → serve, on the demo catalog."""
+    """synth → preprocess → embed → train → index → serve (evaluation in the background)."""
     from recsys.app.demo import run_demo
 
     _run(
