@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -139,3 +140,20 @@ def test_abandoned_view_is_seen_but_not_a_like(client, settings):
     body = client.get(f"/users/{user}/recommendations", params={"k": 40}).json()
     assert body["cold_start"] is True  # abandoned early: no taste to build on
     assert 120 not in {it["item_id"] for it in body["items"]}  # but seen, so not suggested
+
+
+def test_event_times_far_in_the_future_are_rejected_one_by_one(client, settings):
+    """A client clock years ahead would sort after every real event: refused per event."""
+    auth = {"X-API-Key": settings.api_key}
+    future = {**_event(5001, 120), "timestamp": "2999-01-01T00:00:00Z"}
+    naive = {**_event(5001, 121), "timestamp": "2020-01-01T00:00:00"}  # no zone: UTC
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # within the clock skew
+    r = client.post(
+        "/events",
+        json={"events": [future, naive, {**_event(5001, 122), "timestamp": soon}]},
+        headers=auth,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["accepted"] == 2
+    assert [(e["index"], "in the future" in e["error"]) for e in body["rejected"]] == [(0, True)]
