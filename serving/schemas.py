@@ -209,7 +209,11 @@ class HistoryItem(BaseModel):
 class HistoryResponse(BaseModel):
     user_id: int
     known: bool
-    items: list[HistoryItem]
+    items: list[HistoryItem] = Field(description="Liked items, newest first.")
+    seen: list[int] = Field(
+        description="Every item the user watched, liked or not (send it as `seen` to "
+        "POST /recommendations so badly rated titles stay out)."
+    )
 
 
 class EmbeddingsRequest(BaseModel):

@@ -120,6 +120,11 @@ class RecommendationEngine:
         idx = self.snap.histories.liked.get(user_id, np.zeros(0, np.int64))
         return self.snap.items.vocab.ids[idx].tolist()
 
+    def user_seen(self, user_id: int) -> list[int]:
+        """Every item id a catalog user interacted with (liked or not), oldest first."""
+        idx = self.snap.histories.seen.get(user_id, np.zeros(0, np.int64))
+        return self.snap.items.vocab.ids[idx].tolist()
+
     def demo_users(self, n: int) -> list[tuple[int, int]]:
         """(user_id, n_liked) of ``n`` users with mid-sized histories (readable on a page)."""
         if n not in self._demo_cache:

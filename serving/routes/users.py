@@ -41,7 +41,7 @@ def demo_users(_: UserPagesDep, engine: EngineDep, settings: SettingsDep) -> Use
 def user_history(
     user_id: Annotated[UserId, Path()], _: UserPagesDep, engine: EngineDep, state: StateDep
 ) -> HistoryResponse:
-    """Liked items (catalog history then live events), newest first."""
+    """Liked items (catalog history then live events), newest first, and every item seen."""
     ids = engine.user_history(user_id) + state.sessions.liked(user_id)
     items = []
     for item_id in dict.fromkeys(reversed(ids)):  # newest first, each once
@@ -52,4 +52,7 @@ def user_history(
                     item_id=item_id, title=engine.title(idx), poster_url=engine.poster_url(idx)
                 )
             )
-    return HistoryResponse(user_id=user_id, known=engine.known_user(user_id), items=items)
+    seen = list(dict.fromkeys(engine.user_seen(user_id) + state.sessions.seen(user_id)))
+    return HistoryResponse(
+        user_id=user_id, known=engine.known_user(user_id), items=items, seen=seen
+    )

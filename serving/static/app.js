@@ -1,7 +1,8 @@
 // Demo page. Opens with rows that need no choice (popular, new); a picked user, a mood and the
 // reactions given here (like / not for me, kept in localStorage) shape "Recommended for you".
 // Every personal list is one POST /recommendations: the user's liked history plus this
-// browser's likes as `history`, turned-down items as `seen`, the mood as `text` (no key needed).
+// browser's likes as `history`; the user's other watched titles and the turned-down items as
+// `seen` (a badly rated title never comes back); the mood as `text` (no key needed).
 const $ = (id) => document.getElementById(id);
 const K = 12;
 const SIMILAR = { text: "plot", image: "poster", video: "trailer" }; // "Because you watched" rows
@@ -15,6 +16,7 @@ const KIND = {
 const state = {
   user: "",
   history: [], // the picked user's liked items, newest first (GET /users/{id}/history)
+  seen: [], // every item the picked user watched, liked or not
   modalities: [], // what /version says the served run has vectors for
   session: { liked: [], dismissed: [] }, // this browser's reactions for this user (or anon)
   recsCall: 0, // drops answers to superseded requests
@@ -280,7 +282,7 @@ async function loadRecs() {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({
       history: history.slice(-1000),
-      seen: state.session.dismissed.slice(-1000),
+      seen: [...state.seen, ...state.session.dismissed].slice(-1000),
       text: text || null,
       k: K,
       diversity: Number($("diversity").value),
@@ -305,10 +307,15 @@ async function refresh() {
 async function pickUser() {
   state.user = $("user").value;
   state.history = [];
+  state.seen = [];
   delete $("because").dataset.anchor;
   loadSession();
   try {
-    if (state.user) state.history = (await getJSON(`/users/${state.user}/history`)).items;
+    if (state.user) {
+      const page = await getJSON(`/users/${state.user}/history`);
+      state.history = page.items;
+      state.seen = page.seen.filter((id) => !page.items.some((it) => it.item_id === id));
+    }
     show("history-section", "history", state.history.slice(0, K), { reactions: false });
   } catch (err) {
     showError(err);

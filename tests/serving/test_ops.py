@@ -88,6 +88,20 @@ def test_web_page_and_its_endpoints(client, engine):
     assert hist["known"] and len(hist["items"]) == users[0]["n_liked"]
 
 
+def test_history_page_lists_badly_rated_titles_as_seen(client, engine):
+    """The page sends ``seen`` with the history, so a watched-but-disliked title stays out."""
+    auth = {"X-API-Key": API_KEY}
+    h = engine.snap.histories
+    user = next(u for u, s in h.seen.items() if len(s) > len(h.liked.get(u, ())) >= 1)
+    page = client.get(f"/users/{user}/history", headers=auth).json()
+    liked = {it["item_id"] for it in page["items"]}
+    disliked = set(page["seen"]) - liked
+    assert liked <= set(page["seen"]) and disliked
+    body = {"history": sorted(liked), "seen": page["seen"], "k": 50}
+    got = {it["item_id"] for it in client.post("/recommendations", json=body).json()["items"]}
+    assert got and not got & disliked
+
+
 def test_settings_from_env_and_unknown_fields_rejected(monkeypatch, tmp_path):
     import pydantic
     import pytest
