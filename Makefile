@@ -14,6 +14,10 @@ PIP := PIP_FIND_LINKS= $(BIN)/pip
 # This machine's pip config also lists local package folders, most of which do not exist; pip
 # warns once per missing folder (about 150 lines). They are noise, not errors: drop them.
 QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+# uv installs the 8 GB of torch + CUDA wheels and the project's dependencies in parallel:
+# 65 s instead of pip's ~250 s on a fresh 2-core machine (README "make run"). It reads only
+# the registry (never pip's find-links) and prints no build-backend banners.
+UV := UV_CACHE_DIR=$(HOME)/.cache/uv $(BIN)/uv pip install --python $(BIN)/python -q
 
 .DEFAULT_GOAL := help
 .PHONY: help install browser wrk run test test-all bench lint format clean
@@ -23,11 +27,11 @@ help: ## Show this help
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "==> pip"; $(PIP) install -q --upgrade pip $(QUIET)
-	@echo "==> torch + torchvision (from the registry)"; $(PIP) install -q torch torchvision $(QUIET)
-	@echo "==> the project and its dev tools"; $(PIP) install -q -e '.[dev]' $(QUIET)
+	@echo "==> pip, uv"; $(PIP) install -q --upgrade pip uv $(QUIET)
+	@echo "==> torch + torchvision (from the registry), the project and its dev tools"
+	@$(UV) torch torchvision -e '.[dev]'
 	@$(BIN)/python -c "import recsys.app.cli, torch, torchvision" || { echo "install failed"; exit 1; }
-	touch $(STAMP)
+	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install torch, torchvision and the project (editable, with dev extras)
 
@@ -47,10 +51,10 @@ wrk: ## Install the wrk HTTP load generator (Debian package) for the soak benchm
 run: install ## Build the demo data, run the whole pipeline and serve API + web page on http://$(HOST):$(PORT)
 	$(BIN)/recsys --workspace $(WORKSPACE) demo --host $(HOST) --port $(PORT)
 
-test: install browser ## Install and run the test suite (fast tests; slow ones: make test-all)
+test: install browser wrk ## Install and run the test suite (fast tests; slow ones: make test-all)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
-test-all: install browser ## Run every test, including slow ones
+test-all: install browser wrk ## Run every test, including slow ones
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m "slow or not slow"
 
 bench: install wrk ## Run the benchmarks in eval/benchmarks (ratios against a reference in the same run)

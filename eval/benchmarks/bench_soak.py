@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -35,117 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.benchmarks.wrk import Request, cpu_seconds, require_wrk, rss_bytes, run_wrk, write_script
+
 QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love story")
 MIX = {"user": 35, "session": 25, "similar": 20, "search": 15, "health": 5}  # weights
 GOAL_HEALTH_P99_MS = 100.0
 GOAL_RSS_GROWTH = 0.10
-MARKER = "SOAK_JSON "
-
-# wrk: one request kind drawn by weight per request; per-thread counters merged in done()
-LUA = r"""
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  math.randomseed(1000 + tid)
-  sent, statuses = {}, {}
-end
-
-local json_headers = {["Content-Type"] = "application/json"}
-local function pick(list) return list[math.random(#list)] end
-
-function request()
-  local r, kind = math.random(TOTAL), nil
-  for _, entry in ipairs(WEIGHTS) do
-    if r <= entry[2] then kind = entry[1] break end
-    r = r - entry[2]
-  end
-  sent[kind] = (sent[kind] or 0) + 1
-  if kind == "user" then
-    return wrk.format("GET", "/users/" .. pick(USERS) .. "/recommendations?k=10")
-  elseif kind == "session" then
-    return wrk.format("POST", "/recommendations", json_headers, pick(SESSIONS))
-  elseif kind == "similar" then
-    return wrk.format("GET", "/items/" .. pick(ITEMS) .. "/similar?k=10")
-  elseif kind == "search" then
-    return wrk.format("POST", "/search", json_headers, pick(SEARCHES))
-  end
-  return wrk.format("GET", "/health")
-end
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-local function merge(into, from)
-  for k, v in pairs(from) do into[tostring(k)] = (into[tostring(k)] or 0) + v end
-end
-
-local function encode(t)
-  local parts = {}
-  for k, v in pairs(t) do table.insert(parts, string.format("%q:%d", tostring(k), v)) end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
-
-function done(summary, latency, requests)
-  local sent_all, statuses_all = {}, {}
-  for _, thread in ipairs(threads) do
-    merge(sent_all, thread:get("sent"))
-    merge(statuses_all, thread:get("statuses"))
-  end
-  local e = summary.errors
-  io.write(string.format(
-    '__MARKER__{"requests":%d,"duration_us":%d,"bytes":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},' ..
-    '"sent":%s,"statuses":%s}\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    latency.mean, encode(sent_all), encode(statuses_all)))
-end
-""".replace("__MARKER__", MARKER)
-
-
-def _lua_strings(values) -> str:
-    """A Lua array of long-bracket strings (no escaping needed for JSON bodies)."""
-    return "{" + ",".join(f"[==[{v}]==]" for v in values) + "}"
-
-
-def write_script(path: Path, users, items, sessions: list[dict], searches: list[dict]) -> None:
-    weights = ",".join(f'{{"{k}",{w}}}' for k, w in MIX.items())
-    head = [
-        f"USERS = {{{','.join(str(int(u)) for u in users)}}}",
-        f"ITEMS = {{{','.join(str(int(i)) for i in items)}}}",
-        f"SESSIONS = {_lua_strings(json.dumps(b) for b in sessions)}",
-        f"SEARCHES = {_lua_strings(json.dumps(b) for b in searches)}",
-        f"WEIGHTS = {{{weights}}}",
-        f"TOTAL = {sum(MIX.values())}",
-    ]
-    path.write_text("\n".join(head) + "\n" + LUA)
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
-            continue  # exited meanwhile
-    return total * 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class HealthProbe(threading.Thread):
@@ -185,16 +79,6 @@ class RssSampler(threading.Thread):
         start = time.monotonic()
         while not self.stop.wait(self.every):
             self.samples.append((round(time.monotonic() - start, 1), rss_bytes(self.pid)))
-
-
-def run_wrk(base: str, script: Path, seconds: float, connections: int, threads: int) -> dict:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s"]
-    cmd += ["-s", str(script), base]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 120)
-    line = next((x for x in out.stdout.splitlines() if x.startswith(MARKER)), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no summary:\n{out.stdout}\n{out.stderr}")
-    return json.loads(line[len(MARKER) :])
 
 
 def _pick_similar(base: str, items: np.ndarray) -> tuple[list[int], int]:
@@ -237,6 +121,17 @@ def _drain(base: str, search: dict) -> None:
             client.post("/search", json=search).raise_for_status()
 
 
+def _requests(users, items, sessions: list[dict], searches: list[dict]) -> dict:
+    prepared: dict[str, list[Request]] = {
+        "user": [("GET", f"/users/{int(u)}/recommendations?k=10", None) for u in users],
+        "session": [("POST", "/recommendations", b) for b in sessions],
+        "similar": [("GET", f"/items/{int(i)}/similar?k=10", None) for i in items],
+        "search": [("POST", "/search", b) for b in searches],
+        "health": [("GET", "/health", None)],
+    }
+    return prepared
+
+
 def _pct(ms: list[float]) -> dict:
     a = np.asarray(ms) if ms else np.zeros(1)
     p50, p99 = np.percentile(a, [50, 99])
@@ -262,8 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         args.seconds, args.warmup = 30.0, 5.0
     if args.connections is None:  # the server computes the same on this machine
         args.connections = heavy.DEFAULT_WORKERS + heavy.DEFAULT_MAX_WAITING
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk not found on PATH: `make bench` installs it (apt-get install wrk)")
+    require_wrk()
     ws = Workspace(Path(args.workspace))
     out = args.out or ws.reports_dir / "benchmarks" / "soak.json"
     catalog = load_workspace_catalog(ws)
@@ -282,8 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         items, no_vectors = _pick_similar(base, rng.permutation(all_items)[:300])
         if not items:
             raise RuntimeError("no item answers /items/{id}/similar with 200")
-        script = tmp / "mix.lua"
-        write_script(script, users, items, sessions, searches)
+        script = write_script(tmp / "mix.lua", _requests(users, items, sessions, searches), MIX)
         run_wrk(base, script, args.warmup, args.connections, args.threads)  # allocator warm-up
         _drain(base, searches[0])
         rss_start, cpu_start = rss_bytes(proc.pid), cpu_seconds(proc.pid)

@@ -1,0 +1,73 @@
+"""The benchmarks' load generator: weighted kinds, bodies, statuses and failures counted.
+
+A stdlib HTTP server stands in for ours: what is tested is our Lua script and its parsing,
+and a server that answers 404 to one route gives the failures a known answer.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from eval.benchmarks.wrk import failures, run_wrk, write_script
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk not installed (`make bench` / `make test` install it)"
+)
+
+
+class Handler(BaseHTTPRequestHandler):
+    bodies: list[dict] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self._answer(200 if self.path == "/ok" else 404)
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        Handler.bodies.append(json.loads(self.rfile.read(length)))
+        self._answer(200 if self.headers["Content-Type"] == "application/json" else 415)
+
+    def _answer(self, status: int) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture()
+def base():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_mix_counts_kinds_statuses_and_failures(base, tmp_path):
+    requests = {
+        "ok": [("GET", "/ok", None)],
+        "post": [("POST", "/p", {"text": 'a "quoted" mood', "k": 3})],
+        "missing": [("GET", "/nope", None)],
+        "unused": [],
+    }
+    weights = {"ok": 2, "post": 1, "missing": 1, "unused": 0}
+    script = write_script(tmp_path / "mix.lua", requests, weights)
+    summary = run_wrk(base, script, seconds=1, connections=2)
+    sent = summary["sent"]
+    assert set(sent) == {"ok", "post", "missing"} and summary["requests"] > 20
+    assert sent["ok"] > sent["missing"]  # weight 2 vs 1 over dozens of draws
+    assert summary["statuses"]["404"] >= sent["missing"] - 2  # in flight at the stop
+    assert failures(summary) == summary["statuses"]["404"]
+    assert Handler.bodies and Handler.bodies[0] == {"text": 'a "quoted" mood', "k": 3}
+
+
+def test_a_kind_without_requests_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no prepared requests"):
+        write_script(tmp_path / "x.lua", {"a": []}, {"a": 1})
