@@ -1,4 +1,5 @@
-"""Interaction events posted to the API: the durable, rotated log and its replay at load.
+"""Interaction events posted to the API: the durable, rotated log, its replay at load and
+its tail (events another server worker accepted reach this worker's sessions).
 
 Log format (what `recsys train` reads): one JSON object per line in
 ``<workspace>/events/events-YYYY-MM-DD.jsonl`` (UTC day of arrival), with the canonical
@@ -10,6 +11,7 @@ uses it, because ``timestamp`` is the client's event time and may be back-dated.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -51,6 +53,9 @@ class EventLog:
         self.directory = directory
         self.retention_days = retention_days
         self._lock = threading.Lock()
+        # per file, the bytes already turned into events by ``read``/``follow`` (whole lines)
+        self._offsets: dict[Path, int] = {}
+        self._read_lock = threading.Lock()  # a reload's replay and the watcher's follow
 
     def path_for(self, now: datetime) -> Path:
         return self.directory / f"{PREFIX}{now:%Y-%m-%d}{SUFFIX}"
@@ -65,6 +70,9 @@ class EventLog:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 _fsync_dir(self.directory.parent)
             with open(path, "a+b") as fh:
+                # other server workers append to the same file: one writer at a time, so the
+                # torn-tail check below never sees another's record half-written
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
                 size = os.fstat(fh.fileno()).st_size
                 # a crash mid-write leaves a torn last line: end it, or this record joins it
                 if size and os.pread(fh.fileno(), 1, size - 1) != b"\n":
@@ -107,28 +115,72 @@ class EventLog:
     def read(self, since: datetime | None = None) -> tuple[list[LoggedEvent], int]:
         """Events received at or after ``since`` (all when None) in arrival order, and how many
         lines could not be read (a torn line from a crash is skipped, never fatal)."""
+        with self._read_lock:
+            return self._read(since)
+
+    def _read(self, since: datetime | None) -> tuple[list[LoggedEvent], int]:
         events, bad = [], 0
         for day, path in self.files():
             if since is not None and day < since.astimezone(UTC).date():
-                continue  # the whole day is before the cut-off
+                self._offsets[path] = path.stat().st_size  # the whole day is before the cut-off
+                continue
+            found, unreadable = self._read_from(path, 0)
+            events += [e for e in found if since is None or e.received_at >= since]
+            bad += unreadable
+        return events, bad
+
+    def follow(self) -> tuple[list[LoggedEvent], int]:
+        """Events appended since the last ``read``/``follow``, by this process or another
+        (server workers share the log), in arrival order; and the unreadable lines among them.
+        A line still being written is left for the next call."""
+        with self._read_lock:
+            return self._follow()
+
+    def _follow(self) -> tuple[list[LoggedEvent], int]:
+        events, bad = [], 0
+        present = set()
+        for _, path in self.files():
+            present.add(path)
+            found, unreadable = self._read_from(path, self._offsets.get(path, 0))
+            events += found
+            bad += unreadable
+        for gone in set(self._offsets) - present:  # pruned files
+            del self._offsets[gone]
+        return events, bad
+
+    def _read_from(self, path: Path, offset: int) -> tuple[list[LoggedEvent], int]:
+        try:
             with open(path, "rb") as fh:
-                for raw in fh:
-                    if not raw.strip():
-                        continue
-                    event = _parse(raw)
-                    if event is None:
-                        bad += 1
-                    elif since is None or event.received_at >= since:
-                        events.append(event)
+                fh.seek(offset)
+                chunk = fh.read()
+        except FileNotFoundError:  # pruned meanwhile
+            return [], 0
+        whole = chunk.rfind(b"\n") + 1
+        self._offsets[path] = offset + whole
+        events, bad = [], 0
+        for raw in chunk[:whole].splitlines():
+            if not raw.strip():
+                continue
+            event = _parse(raw)
+            if event is None:
+                bad += 1
+            else:
+                events.append(event)
         return events, bad
 
 
 def replay(events: EventLog, sessions: SessionStore, since: datetime | None) -> tuple[int, int]:
     """Feed logged events since ``since`` into ``sessions``; (replayed, unreadable lines)."""
     found, bad = events.read(since)
-    for e in found:
-        sessions.add(e.user_id, e.item_id, e.rating, e.watch_fraction)
+    feed(sessions, found)
     return len(found), bad
+
+
+def feed(sessions: SessionStore, events: list[LoggedEvent]) -> None:
+    """Into ``sessions``, in log order (an event this process already added moves nowhere
+    new: sessions are ordered sets and the log is in arrival order)."""
+    for e in events:
+        sessions.add(e.user_id, e.item_id, e.rating, e.watch_fraction)
 
 
 def _parse(raw: bytes) -> LoggedEvent | None:

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,15 +26,20 @@ def free_port() -> int:
 
 
 def start_server(
-    workspace: Path, port: int, log: Path, env: Mapping[str, str] | None = None
+    workspace: Path,
+    port: int,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen:
     """Start ``recsys serve`` on ``workspace``; stdout and stderr go to ``log``.
 
     ``env`` adds to (or overrides) this process's environment; the server never goes online.
+    ``args`` are more `recsys serve` options (``["--workers", "2"]``).
     """
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     cmd = [sys.executable, "-m", "recsys.app.cli", "--workspace", str(workspace)]
-    cmd += ["serve", "--host", HOST, "--port", str(port)]
+    cmd += ["serve", "--host", HOST, "--port", str(port), *args]
     with open(log, "wb") as out:  # the child keeps its own handle
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
 
@@ -77,11 +82,15 @@ def stop_server(proc: subprocess.Popen, grace: float = 20) -> int:
 
 @contextmanager
 def served(
-    workspace: Path, log: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+    workspace: Path,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
     """``recsys serve`` on a free port for the duration of the block; yields its base URL."""
     port = free_port()
-    proc = start_server(workspace, port, log, env)
+    proc = start_server(workspace, port, log, env, args)
     try:
         base = f"http://{HOST}:{port}"
         wait_ready(base, proc, log, timeout)

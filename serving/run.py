@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -31,6 +32,7 @@ def run_server(
     port: int = 8000,
     grace_seconds: float | None = None,
     public_user_pages: bool | None = None,
+    workers: int = 1,
 ) -> str:
     """Serve API + web page until Ctrl-C or SIGTERM; settings also read ``RECSYS_*``.
 
@@ -38,6 +40,10 @@ def run_server(
     ``grace_seconds``, default ``RECSYS_SHUTDOWN_GRACE_SECONDS``), runs the lifespan shutdown
     and returns: exit status 0. ``public_user_pages`` overrides the setting (the local demo
     lists its synthetic users).
+
+    ``workers > 1`` runs that many uvicorn worker processes on the port, each loading the run
+    (its arrays memory-mapped, so the page cache holds one copy), reloading it on its own and
+    following the event log for the others' events.
     """
     signal.signal(signal.SIGTERM, _stop)  # from here on, also before uvicorn takes over
     limit_math_threads()
@@ -49,10 +55,18 @@ def run_server(
     settings = Settings(workspace=ws.root, lancedb_uri=ws.store_uri)
     if public_user_pages is not None:
         settings = settings.model_copy(update={"public_user_pages": public_user_pages})
-    app = create_app(settings)
+    if workers > 1:
+        # worker processes build the app themselves, from the environment (the entry point
+        # hands them what it was told)
+        os.environ.update(settings_env(settings))
+        app: object = "serving.app:create_app"
+    else:
+        app = create_app(settings)
     try:
         uvicorn.run(
-            app,
+            app,  # type: ignore[arg-type]
+            factory=workers > 1,
+            workers=workers if workers > 1 else None,
             host=host,
             port=port,
             log_level="info",
@@ -66,6 +80,17 @@ def run_server(
         if exc.code not in (0, None):  # uvicorn's own failures (port taken: 3) stay failures
             raise
     return "serve: stopped"
+
+
+def settings_env(settings) -> dict[str, str]:
+    """``RECSYS_*`` variables that rebuild ``settings`` in a worker process."""
+    env = {}
+    for name, value in settings.model_dump(exclude_defaults=True).items():
+        if value is None:
+            continue
+        text = json.dumps([str(v) for v in value]) if isinstance(value, list) else str(value)
+        env[f"RECSYS_{name.upper()}"] = text
+    return env
 
 
 def _stop(signum, frame) -> None:

@@ -20,7 +20,7 @@ from recsys.core.runs import Run
 from serving.engine import EncoderPool, RecommendationEngine
 from serving.engine.models import IncompleteRunError
 from serving.engine.vectors import IncompleteStoreError, StoreUnavailableError, require_modalities
-from serving.events import EventLog, replay
+from serving.events import EventLog, feed, replay
 from serving.metrics import Metrics
 from serving.sessions import SessionStore
 from serving.settings import Settings
@@ -190,15 +190,27 @@ class ServiceState:
         finally:
             self._reload_lock.release()
 
-    async def watch(self) -> None:
-        """Poll the resolved target of artifacts/current; (re)load when it changes or is due.
+    def follow_events(self) -> None:
+        """Events other server workers accepted since the last look join this one's sessions
+        (with ``recsys serve --workers N`` a user's next request may reach any worker)."""
+        if not self._replayed:
+            return  # the first load replays the log, then following starts
+        found, bad = self.events.follow()
+        feed(self.sessions, found)
+        self.metrics.event_lines_unreadable.inc(bad)
 
-        ``reload_poll_seconds=0`` turns off polling and retries alike (/admin/reload remains).
+    async def watch(self) -> None:
+        """Poll the resolved target of artifacts/current; (re)load when it changes or is due;
+        then take in the events other workers logged meanwhile.
+
+        ``reload_poll_seconds=0`` turns off polling, retries and following alike
+        (/admin/reload remains).
         """
         interval = self.settings.reload_poll_seconds
         while interval > 0:
             await asyncio.sleep(interval)
             await asyncio.to_thread(self.reload_if_changed)
+            await asyncio.to_thread(self.follow_events)
 
 
 def events_cutoff(manifest: dict) -> datetime | None:

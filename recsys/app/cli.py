@@ -217,11 +217,14 @@ def serve(
     workspace: WorkspaceOption = None,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each loads the run, arrays shared).")
+    ] = 1,
 ) -> None:
     """Serve the API and web page with uvicorn."""
     from serving.run import run_server
 
-    _run("serve", run_server, _ws(workspace), host=host, port=port)
+    _run("serve", run_server, _ws(workspace), host=host, port=port, workers=workers)
 
 
 @app.command()

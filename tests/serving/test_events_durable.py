@@ -169,3 +169,25 @@ def test_a_restart_loses_no_event(private_ws, encoders):
         assert "recsys_events_replayed_total 1.0" in restarted.get("/metrics").text
     finally:
         restarted.__exit__(None, None, None)
+
+
+def test_workers_sharing_the_log_follow_each_others_events(tmp_path):
+    """Worker B's sessions get what worker A accepted: whole lines only, each once."""
+    a, b = EventLog(tmp_path / "events"), EventLog(tmp_path / "events")
+    a.append([_row(1, 100)], now=NOON)
+    sessions = SessionStore()
+    n, _ = replay(b, sessions, since=None)  # B starts: replays the log, then follows
+    assert n == 1 and sessions.seen(1) == [100]
+    a.append([_row(1, 101), _row(2, 200)], now=NOON)
+    path = a.path_for(NOON)
+    with open(path, "ab") as fh:  # another worker's record, half-written so far
+        fh.write(b'{"user_id": 3, "item_id": 300')
+    found, bad = b.follow()
+    assert [(e.user_id, e.item_id) for e in found] == [(1, 101), (2, 200)] and bad == 0
+    assert b.follow() == ([], 0)  # nothing new: nothing read twice
+    with open(path, "ab") as fh:  # the rest of it arrives
+        fh.write(b', "rating": null, "watch_fraction": null, ')
+        fh.write(b'"received_at": "2025-06-01T12:00:00+00:00"}\n')
+    a.append([_row(4, 400)], now=NOON + timedelta(days=1))  # and a new day's file
+    found, bad = b.follow()
+    assert [(e.user_id, e.item_id) for e in found] == [(3, 300), (4, 400)] and bad == 0
