@@ -1,7 +1,8 @@
-"""Candidate generation: sources (ANN, any scorer, item-item, popularity), a quota merger."""
+"""Candidate generation: sources (ANN, any scorer, item-item, fixed orders), a quota merger."""
 
 from index.candidates.base import (
     CANDIDATE_SOURCES,
+    AllowFn,
     Candidate,
     CandidateRequest,
     CandidateSource,
@@ -12,25 +13,33 @@ from index.candidates.generator import CandidateConfig, CandidateGenerator
 from index.candidates.merge import merge_candidates
 from index.candidates.sources import (
     AnnSource,
+    ExactFn,
     ItemItemSource,
     PopularitySource,
+    RankedSource,
     ScoreFn,
     ScoreSource,
 )
+from index.candidates.sparse import block, row_sums
 
 __all__ = [
     "CANDIDATE_SOURCES",
+    "AllowFn",
     "AnnSource",
     "Candidate",
     "CandidateConfig",
     "CandidateGenerator",
     "CandidateRequest",
     "CandidateSource",
+    "ExactFn",
     "ItemItemSource",
     "PopularitySource",
+    "RankedSource",
     "ScoreFn",
     "ScoreSource",
     "SourceResult",
+    "block",
     "merge_candidates",
     "register_source",
+    "row_sums",
 ]

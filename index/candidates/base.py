@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -15,24 +16,44 @@ def _ids(values) -> np.ndarray:
     return np.asarray(values if values is not None else [], dtype=np.int64).ravel()
 
 
+# item ids (k,) -> (k,) bool: which of them a request's filters let through
+AllowFn = Callable[[np.ndarray], np.ndarray]
+
+
 @dataclass(frozen=True)
 class CandidateRequest:
     """What one user (or anonymous session) asks candidates for.
 
     Attributes:
         history: item ids the user interacted with, oldest first.
-        exclude: item ids never to return (typically the seen items, plus filtered ones).
+        exclude: item ids never to return (typically the seen items).
         vector: user or query embedding in the index's space (D,); None lets the ANN source
             fall back to the mean of the history items' vectors.
+        vectors: per source name, that source's own query vector (a request lives in several
+            spaces at once: content modalities, collaborative factors…); overrides ``vector``.
+        allowed: filters (genre, year…) as a predicate over item ids, asked only about the
+            ids a source is about to propose, so a filter costs nothing per catalog item;
+            None = everything allowed.
     """
 
     history: np.ndarray = field(default_factory=lambda: _ids(None))
     exclude: np.ndarray = field(default_factory=lambda: _ids(None))
     vector: np.ndarray | None = None
+    vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    allowed: AllowFn | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "history", _ids(self.history))
         object.__setattr__(self, "exclude", _ids(self.exclude))
+
+    def allows(self, ids: np.ndarray) -> np.ndarray:
+        """(k,) bool: which of ``ids`` pass the filters (exclusions are not applied here)."""
+        if self.allowed is None:
+            return np.ones(len(ids), bool)
+        return np.asarray(self.allowed(ids), bool)
+
+    def vector_for(self, source: str) -> np.ndarray | None:
+        return self.vectors.get(source, self.vector)
 
 
 @dataclass(frozen=True)
@@ -100,16 +121,43 @@ def register_source(cls: type[CandidateSource]) -> type[CandidateSource]:
 
 
 def top_ids(
-    item_ids: np.ndarray, scores: np.ndarray, k: int, exclude: np.ndarray, source: str
+    item_ids: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    exclude: np.ndarray,
+    source: str,
+    allowed: np.ndarray | None = None,
 ) -> SourceResult:
-    """Best-``k`` of dense ``scores`` aligned with ``item_ids``, skipping ``exclude`` and -inf."""
-    scores = np.array(scores, dtype=np.float32, copy=True)  # (n_items,)
+    """Best-``k`` of ``scores`` aligned with ``item_ids``, skipping ``exclude``, -inf and
+    (``allowed`` (n,) bool given) the ids it does not allow; ties keep ``item_ids`` order."""
+    scores = np.array(scores, dtype=np.float32, copy=True)  # (n,)
     if len(exclude):
         scores[np.isin(item_ids, exclude)] = -np.inf
+    if allowed is not None:
+        scores[~allowed] = -np.inf
     valid = np.flatnonzero(np.isfinite(scores))
     if k < 1 or not len(valid):
         return SourceResult.empty(source)
-    k = min(k, len(valid))
-    part = valid[np.argpartition(-scores[valid], k - 1)[:k]]
-    order = part[np.argsort(-scores[part], kind="stable")]
+    order = valid[best_first(scores[valid], k)]
     return SourceResult(source, item_ids[order].astype(np.int64), scores[order])
+
+
+def best_first(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best of finite ``scores``, best first, ties by position.
+
+    Ties matter: counts (popularity) tie by the hundred, and a plain ``argpartition`` picks
+    an arbitrary subset of a tied group at the k-th place, which would change with the array
+    it runs on; this order is the same whether a source scores the whole catalog, a sparse
+    subset of it (in the same position order) or walks a precomputed order.
+    """
+    k = min(k, len(scores))
+    if k < 1:
+        return np.zeros(0, np.int64)
+    if k < len(scores):
+        kth = np.partition(-scores, k - 1)[k - 1]  # minus the k-th best score
+        above = np.flatnonzero(-scores < kth)
+        tied = np.flatnonzero(-scores == kth)[: k - len(above)]
+        picked = np.union1d(above, tied)  # sorted positions
+    else:
+        picked = np.arange(len(scores))
+    return picked[np.argsort(-scores[picked], kind="stable")]

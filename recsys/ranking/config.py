@@ -64,6 +64,16 @@ class PipelineConfig:
     onboarding_picks: int = 3
     ease_lambda: float = 500.0  # chosen on the label chunk by `tune_ease` in train.py
     ease_lambdas: tuple[float, ...] = (100.0, 250.0, 500.0, 1000.0, 2500.0)
+    # EASE's closed form inverts an (m, m) matrix over the m items with likes: O(m³) time and
+    # 4m² bytes for B (1.6 GB at 20k), and a request sums h of B's dense rows (h·m). Up to
+    # this many items it is kept exact (every catalog so far: 1k-4k items); above, stage 1
+    # skips EASE and says so in the log, and item-kNN (sparse) and ALS carry the
+    # co-occurrence signal. Skipped, not pruned: pruning B to top-M neighbours still needs
+    # the dense inverse first, which is what does not fit.
+    ease_max_items: int = 20_000
+    # The retrieval indexes (recsys.ranking.retrieval) as `index.config.IndexConfig` fields,
+    # e.g. {"hnsw": {"ef_search": 128}}; {} = the kind by catalog size, default parameters.
+    index: dict[str, Any] = field(default_factory=dict)
     knn_neighbours: int = 100
     als_factors: int = 64
     # The hybrid transformer tower as a source (FAISS over its item vectors) and a feature.

@@ -7,10 +7,15 @@ how explanations are grouped ("plot similar to …", "popular lately", …).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from recsys.ranking.profile import Profile
+from recsys.ranking.scores import ease_at, rowdot
 from recsys.ranking.stage1 import Stage1
+
+EASE_RECENT = 10  # likes behind the "recent EASE" feature: taste now vs. taste overall
 
 SOURCES = ("ease", "itemknn", "als", "tower", "fresh", "recent_popularity", "popularity", "query")
 ITEM = ("pop_all", "pop_recent", "age_days", "year", "likes", "cold", "mean_rating", "n_ratings")
@@ -59,6 +64,24 @@ def group_of(name: str) -> str:
     return "taste"
 
 
+def _collaborative(
+    stage1: Stage1, profile: Profile, cands: np.ndarray, put: Callable[[str, np.ndarray], None]
+) -> None:
+    """``score:{ease,ease_recent,itemknn,als}`` of the candidates: the history's rows at the
+    candidates' columns, or the user factor against their factors. Without a history they
+    are 0 (the model has nothing to say), except ``ease_recent`` (missing); without an EASE
+    model (``ease_max_items``) the EASE columns are missing."""
+    zeros = np.zeros(len(cands), np.float32)
+    hist = profile.history
+    if stage1.ease is not None:
+        put("score:ease", profile.ease.at(cands) if profile.ease is not None else zeros)
+        if len(hist):
+            put("score:ease_recent", ease_at(stage1.ease, hist[-EASE_RECENT:], cands))
+    put("score:itemknn", profile.itemknn.at(cands) if profile.itemknn is not None else zeros)
+    uf = profile.user_factor
+    put("score:als", rowdot(stage1.als.item_factors[cands], uf) if uf is not None else zeros)
+
+
 def assemble(
     stage1: Stage1,
     profile: Profile,
@@ -81,11 +104,7 @@ def assemble(
         if name in col:
             out[:, col[name]] = values
 
-    for s in ("ease", "ease_recent", "itemknn", "als"):
-        dense = profile.ease_recent if s == "ease_recent" else profile.scores.get(s)
-        if dense is not None:
-            v = dense[cands]
-            put(f"score:{s}", np.where(np.isfinite(v), v, 0.0))
+    _collaborative(stage1, profile, cands, put)
     if stage1.tower is not None and profile.tower_vector is not None:
         put("score:tower", stage1.tower.item_vectors()[cands] @ profile.tower_vector)
     for source, proposed in ranks.items():

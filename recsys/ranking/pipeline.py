@@ -13,15 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.base import Index, create_index
 from index.candidates import (
-    AnnSource,
     CandidateConfig,
     CandidateGenerator,
-    CandidateRequest,
-    CandidateSource,
-    ScoreSource,
     SourceResult,
+    block,
     merge_candidates,
 )
 from recsys.core.runs import Run
@@ -30,10 +26,12 @@ from recsys.ranking.explain import Explanation, explain
 from recsys.ranking.features import assemble, feature_names
 from recsys.ranking.profile import Profile, build_profile
 from recsys.ranking.ranker import Ranker
+from recsys.ranking.retrieval import Retrieval
 from recsys.ranking.rules import mmr
 from recsys.ranking.stage1 import Stage1
 
 PIPELINE = "pipeline"  # the model directory name inside a run
+INDEXES = "indexes"  # inside it: the retrieval indexes worth saving (approximate kinds)
 WARM, COLD = "warm", "cold"  # the rankers: by how much history a request brings
 
 
@@ -43,7 +41,8 @@ class RankRequest:
 
     ``history``/``seen`` are item ids (unknown ids ignored); ``query`` is a text-space vector
     (the caller embeds the text with the shared encoder), ``query_text`` the words shown in
-    reasons. ``allowed`` (n,) bool over the pipeline's items applies filters (genre, year).
+    reasons. ``allowed`` (n,) bool over the pipeline's items applies filters (genre, year);
+    None (no filter) costs nothing per item.
     """
 
     user_id: int | None = None
@@ -84,7 +83,13 @@ class Candidates:
 
 
 class RankingPipeline:
-    """Stage-1 models and content over one frame, plus a ranker trained on a later chunk."""
+    """Stage-1 models and content over one frame, plus a ranker trained on a later chunk.
+
+    A request costs what its candidate budget (the quotas) and its history cost, not the
+    catalog: sources search indexes built here once (``Retrieval``), features read the
+    candidates' rows only. ``stage1`` and ``cfg.fresh_max_count`` are fixed for the
+    pipeline's life (the indexes are built from them).
+    """
 
     def __init__(
         self,
@@ -93,7 +98,10 @@ class RankingPipeline:
         cfg: PipelineConfig,
         titles: list[str],
         info: dict | None = None,
+        indexes: Path | None = None,
     ):
+        """``indexes``: where a saved pipeline's approximate indexes are (``save`` writes
+        them; missing ones are built)."""
         self.stage1 = stage1
         # "warm": requests with a history; "cold": a few picks or none (onboarding, text)
         self.rankers = dict(rankers or {})
@@ -103,7 +111,7 @@ class RankingPipeline:
         self.modalities = sorted(stage1.content)
         self.names = feature_names(self.modalities)
         self.vocab = stage1.vocab
-        self._tower_index: Index | None = None
+        self.retrieval = Retrieval(stage1, cfg.fresh_max_count, cfg.index, indexes)
 
     @property
     def ranker(self) -> Ranker | None:
@@ -129,36 +137,16 @@ class RankingPipeline:
             self._indices(req.seen),
             req.query,
             self.cfg.recent_likes,
-            self.cfg.fresh_max_count,
         )
 
     def propose(self, profile: Profile, req: RankRequest) -> list[SourceResult]:
         """Each source's proposals (item ids, best first), excluded items never among them."""
-        ids = self.vocab.ids
-        blocked = np.zeros(len(ids), bool)
-        if req.exclude_seen:
-            blocked[profile.seen] = True
-        if req.allowed is not None:
-            blocked |= ~np.asarray(req.allowed, bool)
-        sources: list[CandidateSource] = []
-        for name in self.source_order():
-            if name == "tower" and profile.tower_vector is not None:
-                sources.append(AnnSource(self.tower_index(), name="tower"))
-            elif name in profile.scores:
-                sources.append(ScoreSource(name, ids, _constant(profile.scores[name])))
+        sources = self.retrieval.sources(profile, self.source_order())
         quotas = {s.name: self.cfg.quota(s.name) for s in sources}
         generator = CandidateGenerator(sources, CandidateConfig(quotas=quotas))
-        request = CandidateRequest(exclude=ids[blocked], vector=profile.tower_vector)
-        return generator.propose(request)
-
-    def tower_index(self) -> Index:
-        """FAISS (exact inner product) over the tower's item vectors, built on first use."""
-        if self._tower_index is None:
-            tower = self.stage1.tower
-            assert tower is not None
-            vectors = np.asarray(tower.item_vectors(), np.float32)
-            self._tower_index = create_index("faiss-flat").build(tower.item_vocab.ids, vectors)
-        return self._tower_index
+        exclude = profile.seen if req.exclude_seen else np.zeros(0, np.int64)
+        allowed = np.asarray(req.allowed, bool) if req.allowed is not None else None
+        return generator.propose(self.retrieval.request(profile, exclude, allowed))
 
     # ------------------------------------------------------------------ ranking
     def candidates(self, req: RankRequest) -> Candidates:
@@ -232,7 +220,7 @@ class RankingPipeline:
         }
         collab = np.full(len(items), -1, np.int64)
         if len(recent):
-            co = self.stage1.itemknn.similarity[recent][:, items].toarray()  # (h, K)
+            co = block(self.stage1.itemknn.similarity, recent, items)  # (h, K)
             collab = np.where(co.max(axis=0) > 0, recent[co.argmax(axis=0)], -1)
         contribs = ranker.contributions(c.features[picked])
         closest = next((r.ids[: 2 * req.k] for r in c.results if r.source == "query"), None)
@@ -258,6 +246,7 @@ class RankingPipeline:
         self.stage1.save(directory / "stage1")
         if WARM not in self.rankers:
             raise ValueError("an untrained pipeline (no ranker) is never saved")
+        self.retrieval.save(directory / INDEXES)
         for kind, ranker in self.rankers.items():
             ranker.save(directory / f"ranker_{kind}")
         manifest = {
@@ -281,6 +270,7 @@ class RankingPipeline:
             PipelineConfig.from_dict(manifest["config"]),
             titles,
             manifest.get("info"),
+            directory / INDEXES,
         )
         if pipeline.names != manifest["features"]:
             raise ValueError(f"{directory}: feature columns differ from the saved ranker's")
@@ -299,7 +289,3 @@ def load_pipeline(run: Run) -> RankingPipeline:
             f"run {run.name} has no ranking pipeline: run `recsys train` (then `recsys index`)"
         )
     return RankingPipeline.load(directory)
-
-
-def _constant(scores: np.ndarray):
-    return lambda _positions: scores

@@ -1,7 +1,8 @@
-"""What one request knows about its user: history, the dense scores sources rank by.
+"""What one request knows about its user: history, and the per-space vectors sources search.
 
 Built once per request (serving) or per evaluated/label user (evaluation, ranker training):
-the same function either way. Dense scores are (n,) arrays in the pipeline's item order.
+the same function either way. Nothing here is catalog-sized: a profile holds vectors (one
+per space), sparse row sums over the items the history reaches, and item indices.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.ranking.scores import SparseScores, ease_scores, knn_scores
 from recsys.ranking.stage1 import Stage1
-
-EASE_RECENT = 10  # likes behind the "recent EASE" feature: taste now vs. taste overall
 
 
 @dataclass
@@ -25,7 +25,11 @@ class Profile:
         seen: item indices never to recommend (when the request excludes seen items).
         recent: the last ``recent_likes`` of ``history``.
         query: text-query vector in the text space, or None.
-        scores: source name -> (n,) dense scores (-inf = "this source says nothing").
+        content: modality -> unit profile vector (the recent likes' mean, or the text query
+            for "text"); modalities without one are absent.
+        ease, itemknn: the history's collaborative scores (None without a history, or
+            without an EASE model).
+        user_factor: the history folded into ALS's factor space (None without a history).
         tower_vector: the user's tower vector (the "tower" source searches FAISS with it),
             None without a tower or history.
     """
@@ -34,9 +38,11 @@ class Profile:
     seen: np.ndarray
     recent: np.ndarray
     query: np.ndarray | None
-    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    content: dict[str, np.ndarray] = field(default_factory=dict)
+    ease: SparseScores | None = None
+    itemknn: SparseScores | None = None
+    user_factor: np.ndarray | None = None
     tower_vector: np.ndarray | None = None
-    ease_recent: np.ndarray | None = None
 
 
 def build_profile(
@@ -46,51 +52,41 @@ def build_profile(
     seen: np.ndarray,
     query: np.ndarray | None,
     recent_likes: int,
-    fresh_max_count: int,
 ) -> Profile:
-    """Merge the stored history with the session's and compute every source's dense scores."""
+    """Merge the stored history with the session's; fold it into every source's space."""
     hist, all_seen = stage1.histories.merged(user_id, history, seen)
     recent = hist[-recent_likes:]
     p = Profile(hist, all_seen, recent, query)
-    n = len(stage1.vocab)
-    none = np.full(n, -np.inf, np.float32)
-    facts = stage1.facts
-    p.scores["popularity"] = np.log1p(facts.likes)
-    p.scores["recent_popularity"] = np.where(
-        facts.recent_likes > 0, np.log1p(facts.recent_likes), -np.inf
-    ).astype(np.float32)
     if len(hist):
-        ease = stage1.ease.score_items(hist)
-        p.scores["ease"] = np.where(ease != 0, ease, -np.inf).astype(np.float32)
-        p.ease_recent = stage1.ease.score_items(hist[-EASE_RECENT:])
-        knn = np.asarray(stage1.itemknn.similarity[hist].sum(axis=0)).ravel()
-        p.scores["itemknn"] = np.where(knn > 0, knn, -np.inf).astype(np.float32)
-        p.scores["als"] = stage1.als.score(np.zeros(1, np.int64), _row(hist, n))[0]
-    else:
-        p.scores["ease"] = p.scores["itemknn"] = p.scores["als"] = none
-    tower = stage1.tower
-    if tower is not None and len(hist):
-        uidx = tower.user_vocab.index([user_id if user_id is not None else -1])
-        # the tower reads its own stored sequence for a known user plus the session's extras
-        seq = tower.history(int(uidx[0]), hist[~np.isin(hist, tower.history(int(uidx[0])))])
-        p.tower_vector = np.asarray(tower.encode_users(uidx, [seq]), np.float32)[0]
-    fresh = np.zeros(n, np.float32)
+        if stage1.ease is not None:
+            p.ease = ease_scores(stage1.ease, hist)
+        p.itemknn = knn_scores(stage1.itemknn, hist)
+        p.user_factor = stage1.als.fold_in(_row(hist, len(stage1.vocab)))[0]  # (f,)
+        p.tower_vector = _tower_vector(stage1, user_id, hist)
     for m, space in stage1.content.items():
         prof = _profile_vector(space.matrix, space.present, recent, query if m == "text" else None)
-        if prof is None:
-            p.scores[f"content:{m}"] = none
-            continue
-        cos = space.matrix @ prof
-        p.scores[f"content:{m}"] = np.where(space.present, cos, -np.inf).astype(np.float32)
-        fresh += np.where(space.present, cos, 0.0)
-    if query is not None and "text" in stage1.content:
-        p.scores["query"] = p.scores["content:text"]
-    is_fresh = facts.likes <= fresh_max_count
-    p.scores["fresh"] = np.where(is_fresh & (fresh != 0), fresh, -np.inf).astype(np.float32)
+        if prof is not None:
+            p.content[m] = prof
     return p
 
 
-def _row(hist: np.ndarray, n: int):
+def _tower_vector(stage1: Stage1, user_id: int | None, hist: np.ndarray) -> np.ndarray | None:
+    """The tower's user vector: stored for a known user whose request adds no like to the
+    tower's own sequence of them, else the transformer over that sequence + the extras."""
+    tower = stage1.tower
+    if tower is None:
+        return None
+    uidx = int(tower.user_vocab.index([user_id if user_id is not None else -1])[0])
+    stored = tower.history(uidx)
+    extra = hist[~np.isin(hist, stored)]
+    if uidx >= 0 and not len(extra) and stage1.tower_users is not None:
+        return stage1.tower_users[uidx]
+    seq = tower.history(uidx, extra)
+    return np.asarray(tower.encode_users(np.asarray([uidx]), [seq]), np.float32)[0]
+
+
+def _row(hist: np.ndarray, n: int) -> sp.csr_matrix:
+    """(1, n) CSR of the history: ALS folds a user in from it (h non-zeros, no (n,) array)."""
     data = np.ones(len(hist), np.float32)
     return sp.csr_matrix((data, (np.zeros(len(hist), np.int64), hist)), shape=(1, n))
 

@@ -141,19 +141,29 @@ class Stage1:
     vocab: IdVocab
     histories: Histories
     facts: ItemFacts
-    ease: EASE
+    ease: EASE | None  # None: more items than ``PipelineConfig.ease_max_items``
     itemknn: ItemKNN
     als: ALS
     content: dict[str, ContentSpace]
     tower: HybridRecommender | None
+    # (users, dim+1) tower vector of each ``tower.user_vocab`` user's stored history: a
+    # request that brings nothing new reuses it instead of running the transformer
+    tower_users: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.tower is not None and self.tower_users is None:
+            self.tower_users = known_user_vectors(self.tower)
 
     def save(self, directory: Path) -> None:
         arrays = {"item_ids": self.vocab.ids, **self.facts.arrays(), **_histories(self.histories)}
         for m, space in self.content.items():
             arrays[f"content_{m}"] = space.matrix
             arrays[f"present_{m}"] = space.present
+        if self.tower_users is not None:
+            arrays["tower_users"] = self.tower_users
         save_arrays(directory, {"name": "stage1", "content": sorted(self.content)}, **arrays)
-        self.ease.save(directory / "ease")
+        if self.ease is not None:
+            self.ease.save(directory / "ease")
         self.itemknn.save(directory / "itemknn")
         self.als.save(directory / "als")
         if self.tower is not None:
@@ -161,21 +171,29 @@ class Stage1:
 
     @classmethod
     def load(cls, directory: Path) -> Stage1:
+        """Runs saved before ``tower_users`` existed get them computed here, once."""
         manifest, a = load_arrays(directory)
         content = {
             m: ContentSpace(a[f"content_{m}"], a[f"present_{m}"]) for m in manifest["content"]
         }
-        tower_dir = directory / "tower"
+        tower_dir, ease_dir = directory / "tower", directory / "ease"
         return cls(
             vocab=IdVocab(a["item_ids"]),
             histories=_histories_from(a),
             facts=ItemFacts.from_arrays(a),
-            ease=EASE.load(directory / "ease"),
+            ease=EASE.load(ease_dir) if ease_dir.exists() else None,
             itemknn=ItemKNN.load(directory / "itemknn"),
             als=ALS.load(directory / "als"),
             content=content,
             tower=HybridRecommender.load(tower_dir) if tower_dir.exists() else None,
+            tower_users=a.get("tower_users"),
         )
+
+
+def known_user_vectors(tower: HybridRecommender) -> np.ndarray:
+    """(users, dim+1) float32: every known user's tower vector over their stored history."""
+    users = np.arange(len(tower.user_vocab), dtype=np.int64)
+    return np.asarray(tower.encode_users(users, [tower.history(int(u)) for u in users]), np.float32)
 
 
 def _histories(h: Histories) -> dict[str, np.ndarray]:
@@ -233,12 +251,24 @@ def fit_stage1(
         vocab=vocab,
         histories=Histories.from_interactions(frame, vocab),
         facts=ItemFacts.build(frame, items, vocab, cfg.recent_days),
-        ease=EASE.fit(frame, vocab, lam=ease_lambda),
+        ease=EASE.fit(frame, vocab, lam=ease_lambda) if ease_fits(frame, cfg, log_fn) else None,
         itemknn=ItemKNN.fit(frame, vocab, neighbours=cfg.knn_neighbours),
         als=ALS.fit(frame, vocab, factors=cfg.als_factors, seed=cfg.seed),
         content=content,
         tower=tower,
     )
+
+
+def ease_fits(frame: pl.DataFrame, cfg: PipelineConfig, log_fn: Callable[[str], None]) -> bool:
+    """Whether EASE is fitted on ``frame``: at most ``cfg.ease_max_items`` items with likes."""
+    m = positives(frame)["item_id"].n_unique()
+    if m <= cfg.ease_max_items:
+        return True
+    log_fn(
+        f"pipeline: EASE skipped: {m:,} items with likes > ease_max_items={cfg.ease_max_items:,}"
+        " (its closed form inverts an m x m matrix); item-kNN and ALS stay"
+    )
+    return False
 
 
 def tower_content(content: dict[str, ContentSpace], n: int) -> np.ndarray | None:

@@ -31,7 +31,7 @@ from recsys.ranking.config import PipelineConfig
 from recsys.ranking.fresh import choose_fresh_slots
 from recsys.ranking.pipeline import COLD, WARM, RankingPipeline, RankRequest
 from recsys.ranking.ranker import Ranker, RankingGroups
-from recsys.ranking.stage1 import ContentSpace, fit_stage1
+from recsys.ranking.stage1 import ContentSpace, ease_fits, fit_stage1
 
 log = logging.getLogger(__name__)
 Log = Callable[[str], None]
@@ -60,8 +60,10 @@ def fit_pipeline(
     start = time.perf_counter()
     items, vocab, titles = _catalog(items)
     earlier, later = label_split(frame, cfg.label_frac)
-    lam, lam_scores = tune_ease(earlier, later, vocab, cfg.ease_lambdas)
-    log_fn(f"pipeline: EASE λ={lam:g} on the label chunk ({_fmt(lam_scores)})")
+    lam, lam_scores = cfg.ease_lambda, dict[str, float]()
+    if ease_fits(earlier, cfg, log_fn):  # else stage 1 has no EASE to tune
+        lam, lam_scores = tune_ease(earlier, later, vocab, cfg.ease_lambdas)
+        log_fn(f"pipeline: EASE λ={lam:g} on the label chunk ({_fmt(lam_scores)})")
     early = RankingPipeline(
         fit_stage1(earlier, items, vocab, content, cfg, lam, log_fn), None, cfg, titles
     )

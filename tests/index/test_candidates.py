@@ -6,6 +6,7 @@ Each source lives in a small world built from plain arrays, where its right answ
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,9 +21,12 @@ from index.candidates import (
     CandidateRequest,
     ItemItemSource,
     PopularitySource,
+    RankedSource,
     ScoreSource,
     SourceResult,
+    block,
     merge_candidates,
+    row_sums,
 )
 from tests.index.contracts import SourceCase, SourceContract
 
@@ -84,6 +88,16 @@ CASES: dict[str, Callable[[], SourceCase]] = {
     # counts 5, 1, 9 (excluded), 0, 3, 2; a zero count is still a candidate
     "popularity": lambda: SourceCase(
         popularity_source(), CandidateRequest(exclude=[30]), [10, 50, 60, 20, 40]
+    ),
+    # a fixed order over ids in any order: -inf never proposed, the tie 2.0 keeps id order
+    # (60 before 20 here, because 60 comes first in this source's ids)
+    "ranked": lambda: SourceCase(
+        RankedSource(
+            np.array([30, 60, 10, 20, 40, 50]),
+            np.array([1.0, 2.0, 3.0, 2.0, -np.inf, 0.5], np.float32),
+        ),
+        CandidateRequest(history=[10]),
+        [10, 60, 20, 30, 50],
     ),
     # history 10, 20, 60 sit at positions 1, 3, 0; after them come 50 (score 1), 40 (2), 10 (3)
     "score": lambda: SourceCase(
@@ -185,3 +199,66 @@ def test_generator_refuses_sources_without_quota_or_sharing_a_name():
     twice = [popularity_source(), popularity_source()]
     with pytest.raises(ValueError, match="share a name"):
         CandidateGenerator(twice, CandidateConfig(quotas={"popularity": 5}))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_source_applies_filters_to_what_it_proposes(name):
+    case = CASES[name]()
+    hidden = {case.expected[0], case.expected[-1]}
+    request = replace(case.request, allowed=lambda ids: ~np.isin(ids, list(hidden)))
+    got = case.source.generate(request, k=len(case.expected) + 10)
+    assert got.ids.tolist() == [i for i in case.expected if i not in hidden]
+
+
+def test_ties_keep_position_order_whatever_the_subset():
+    # five items tie at 1.0: the best 3 are the first three positions, in position order,
+    # whether the source scores all items or only the tied ones
+    scores = np.array([0.5, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0], np.float32)
+    ids = np.arange(100, 107)
+    full = ScoreSource("s", ids, lambda _h: scores).generate(CandidateRequest(), k=4)
+    assert full.ids.tolist() == [103, 101, 102, 104]
+    tied = np.flatnonzero(scores == 1.0)
+    part = ScoreSource("s", ids[tied], lambda _h: scores[tied]).generate(CandidateRequest(), 3)
+    assert part.ids.tolist() == [101, 102, 104]
+    ranked = RankedSource(ids, scores).generate(CandidateRequest(exclude=[103]), k=3)
+    assert ranked.ids.tolist() == [101, 102, 104]
+
+
+def test_ann_source_rescores_exactly_and_widens_past_filters_and_silent_items():
+    source = ann_source()
+    # the exact scorer disagrees with the index: it ranks by id and says nothing about 20
+    exact = lambda found, q: np.where(found == 20, -np.inf, -found).astype(np.float32)  # noqa: E731
+    rescored = AnnSource(source.index, name="ann", exact=exact)
+    request = CandidateRequest(vector=np.array([1.0, 0.0]), exclude=[10])
+    got = rescored.generate(request, k=3)
+    assert got.ids.tolist() == [30, 40, 50]
+    np.testing.assert_array_equal(got.scores, [-30, -40, -50])
+    # a filter letting one item through is still found, however far down the index it sits
+    only_60 = replace(request, allowed=lambda ids: ids == 60)
+    assert source.generate(only_60, k=2).ids.tolist() == [60]
+    # a vector of its own (by source name) wins over the request's shared one
+    own = CandidateRequest(vector=np.array([1.0, 0.0]), vectors={"ann": np.array([-1.0, 0.0])})
+    assert source.generate(own, k=1).ids.tolist() == [60]
+
+
+def test_ranked_source_walks_past_more_excluded_ids_than_it_returns():
+    ids = np.arange(1000, 1100)
+    source = RankedSource(ids, -np.arange(100, dtype=np.float32))  # 1000 best
+    request = CandidateRequest(exclude=ids[:60], allowed=lambda found: found % 2 == 0)
+    assert source.generate(request, k=5).ids.tolist() == [1060, 1062, 1064, 1066, 1068]
+    assert len(source.generate(CandidateRequest(exclude=ids[:98]), k=5)) == 2
+
+
+def test_sparse_row_helpers_match_the_dense_matrix_to_the_bit():
+    rng = np.random.default_rng(0)
+    dense = np.where(rng.random((40, 40)) < 0.1, rng.random((40, 40)), 0).astype(np.float32)
+    matrix = sp.csr_matrix(dense)
+    rows = np.array([7, 3, 3, 19, 0])  # any order, repeats allowed
+    cols, sums = row_sums(matrix, rows)
+    full = np.asarray(matrix[rows].sum(axis=0)).ravel()
+    np.testing.assert_array_equal(sums, full[cols])
+    assert not np.delete(full, cols).any()
+    picked = np.array([30, 2, 11, 7])
+    np.testing.assert_array_equal(block(matrix, rows, picked), dense[rows][:, picked])
+    empty = sp.csr_matrix((40, 40), dtype=np.float32)
+    assert len(row_sums(empty, rows)[0]) == 0 and not block(empty, rows, picked).any()

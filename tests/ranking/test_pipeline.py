@@ -8,18 +8,10 @@ import numpy as np
 import pytest
 
 from recsys.core.runs import Run
-from recsys.ranking import PIPELINE, PipelineConfig, RankRequest, fit_pipeline, load_pipeline
+from recsys.ranking import PIPELINE, RankRequest, fit_pipeline, load_pipeline
 from recsys.ranking.train import label_split
 from tests.ranking import world
-
-# no tower: minutes of training (tests/app/test_train.py covers it); leaves of one hessian
-# unit: a few hundred users give the ranker thousands of rows, not millions
-CONFIG = PipelineConfig(tower=False, min_child_weight=1.0, n_estimators=150)
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return fit_pipeline(world.interactions(), world.items(), world.text_content(), CONFIG)
+from tests.ranking.world import CONFIG
 
 
 def _liked(pipeline, user: int) -> set[int]:

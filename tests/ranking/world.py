@@ -15,7 +15,11 @@ import polars as pl
 
 from recsys.core.interactions import IdVocab
 from recsys.core.schemas import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
-from recsys.ranking import ContentSpace
+from recsys.ranking import ContentSpace, PipelineConfig
+
+# no tower: minutes of training (tests/app/test_train.py covers it); leaves of one hessian
+# unit: a few hundred users give the ranker thousands of rows, not millions
+CONFIG = PipelineConfig(tower=False, min_child_weight=1.0, n_estimators=150)
 
 GENRES = ("Sci-Fi", "Romance", "Horror", "Comedy")
 PER_GENRE = 15  # watched titles per genre
