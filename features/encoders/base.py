@@ -38,6 +38,9 @@ class EncodeError(ValueError):
 class Encoder(ABC):
     name: ClassVar[str]
     modality: ClassVar[str]  # "text" | "image" | "video" | "ratings"
+    prepare_in_workers: ClassVar[bool] = False
+    """True when ``prepare`` does real CPU work (decoding, resizing) that batch jobs should run in
+    worker processes while the model runs; False keeps it in the job's process (text)."""
 
     @property
     @abstractmethod
@@ -75,6 +78,23 @@ class Encoder(ABC):
         stacked = np.stack(vectors) if vectors else np.zeros((0, self.dim), np.float32)
         return EncodeResult(stacked, ok, errors)
 
+    def prepare(self, inputs: Sequence[Any]) -> Prepared:
+        """The model-free half of ``encode_batch`` (decode, validate, resize); never raises
+        ``EncodeError``. Must not touch the model: batch jobs call it in worker processes on an
+        encoder built there, so the result has to pickle (arrays, not tensors).
+
+        ``encode_prepared(prepare(x))`` equals ``encode_batch(x)``. The default defers all work
+        to ``encode_batch``: the payload is the inputs themselves.
+        """
+        return Prepared(list(inputs), list(range(len(inputs))), {})
+
+    def encode_prepared(self, prepared: Prepared) -> EncodeResult:
+        """The model half: vectors for ``prepared.ok``; indices refer to ``prepare``'s inputs."""
+        result = self.encode_batch(prepared.payload)
+        errors = dict(prepared.errors)
+        errors.update({prepared.ok[j]: reason for j, reason in result.errors.items()})
+        return EncodeResult(result.vectors, [prepared.ok[j] for j in result.ok], errors)
+
 
 def load_each(inputs: Sequence[Any], load) -> tuple[list[Any], list[int], dict[int, str]]:
     """Apply ``load`` to each input: (loaded, their input indices, input index -> reason).
@@ -90,6 +110,16 @@ def load_each(inputs: Sequence[Any], load) -> tuple[list[Any], list[int], dict[i
         except EncodeError as exc:
             errors[i] = str(exc)
     return loaded, ok, errors
+
+
+@dataclass
+class Prepared:
+    """``prepare``'s output: ``payload`` (what the model consumes) holds ``inputs[ok]`` in order;
+    ``errors`` maps input index -> reason for the inputs that failed to load."""
+
+    payload: Any
+    ok: list[int]
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass

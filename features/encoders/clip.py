@@ -111,13 +111,17 @@ class ClipImageEncoder(_ClipMixin, ImageEncoder):
         super().__init__(**kwargs)
         self.checkpoint = _require(checkpoint)
 
-    def _forward(self, images: list[Image.Image]) -> np.ndarray:
+    def _prepare(self, images: list[Image.Image]) -> np.ndarray:
+        # The checkpoint's own processor, as a numpy array so it pickles from job workers.
+        processor = load_image_processor(self.checkpoint)
+        return processor(images=images, return_tensors="pt")["pixel_values"].numpy()  # (B,3,H,W)
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
         import torch
 
-        processor = load_image_processor(self.checkpoint)
-        pixels = processor(images=images, return_tensors="pt")["pixel_values"]  # (B, 3, H, W)
+        pixels = torch.from_numpy(batch).to(self.device)  # (B, 3, H, W)
         with torch.inference_mode():
-            feats = _features(self.clip.get_image_features(pixel_values=pixels.to(self.device)))
+            feats = _features(self.clip.get_image_features(pixel_values=pixels))
         return feats.float().cpu().numpy()  # (B, projection_dim)
 
 

@@ -21,6 +21,7 @@ from features.encoders.base import (
     EncodeError,
     Encoder,
     EncodeResult,
+    Prepared,
     l2_normalize,
     load_each,
 )
@@ -29,9 +30,12 @@ from recsys.core.device import pick_device
 
 
 class ImageEncoder(Encoder):
-    """Base for image encoders: subclasses implement ``embed_images`` on RGB PIL images."""
+    """Base for image encoders: subclasses implement ``_forward`` (the model on one batch) and
+    may move model-free preprocessing into ``_prepare`` (run by batch jobs in worker processes).
+    """
 
     modality: ClassVar[str] = "image"
+    prepare_in_workers: ClassVar[bool] = True  # decoding + resizing: the CPU half of the work
 
     def __init__(
         self,
@@ -41,9 +45,15 @@ class ImageEncoder(Encoder):
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ):
         self.media_root = media_root
-        self.device = pick_device(device)
+        self.preferred_device = device
         self.batch_size = batch_size
         self.max_pixels = max_pixels
+
+    @cached_property
+    def device(self) -> str:
+        # Resolved on first use, not in __init__: asking torch for CUDA imports it (seconds,
+        # ~650 MB), and batch jobs build copies that only decode (``prepare``) in workers.
+        return pick_device(self.preferred_device)
 
     def load(self, x: Any) -> Image.Image:
         """One input -> RGB image; raises ``EncodeError`` with a reason code."""
@@ -57,26 +67,46 @@ class ImageEncoder(Encoder):
             return load_image(x, self.media_root, max_pixels=self.max_pixels)
         raise EncodeError(f"unsupported image input type {type(x).__name__}", "bad_input_type")
 
+    def prepare_images(self, images: Sequence[Image.Image]) -> Any:
+        """RGB images -> what ``_forward`` takes, sliceable along its first axis (empty -> [])."""
+        return self._prepare(list(images)) if images else []
+
+    def _prepare(self, images: list[Image.Image]) -> Any:
+        """Model-free preprocessing (resize, crop, pixels); batch jobs run it in worker
+        processes, so it returns something that pickles. Default: the images themselves."""
+        return images
+
     @abstractmethod
-    def _forward(self, images: list[Image.Image]) -> np.ndarray:
-        """One model call on at most ``batch_size`` images -> (N, dim) float32 (any norm)."""
+    def _forward(self, batch: Any) -> np.ndarray:
+        """One model call on at most ``batch_size`` rows of ``_prepare``'s output -> (N, dim)
+        float32 (any norm)."""
+
+    def embed_prepared(self, batch: Any) -> np.ndarray:
+        """``prepare_images`` output -> (N, dim) L2-normalised float32, ``batch_size`` at a time."""
+        if not len(batch):
+            return np.zeros((0, self.dim), np.float32)
+        chunks = [
+            self._forward(batch[i : i + self.batch_size])
+            for i in range(0, len(batch), self.batch_size)
+        ]
+        return l2_normalize(np.concatenate(chunks))
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         """RGB images -> (N, dim) L2-normalised float32, in chunks of ``batch_size``."""
-        if not images:
-            return np.zeros((0, self.dim), np.float32)
-        chunks = [
-            self._forward(list(images[i : i + self.batch_size]))
-            for i in range(0, len(images), self.batch_size)
-        ]
-        return l2_normalize(np.concatenate(chunks))
+        return self.embed_prepared(self.prepare_images(images))
 
     def encode(self, inputs: Sequence[Any]) -> np.ndarray:
         return self.embed_images([self.load(x) for x in inputs])
 
-    def encode_batch(self, inputs: Sequence[Any]) -> EncodeResult:
+    def prepare(self, inputs: Sequence[Any]) -> Prepared:
         images, ok, errors = load_each(inputs, self.load)
-        return EncodeResult(self.embed_images(images), ok, errors)
+        return Prepared(self.prepare_images(images), ok, errors)
+
+    def encode_prepared(self, prepared: Prepared) -> EncodeResult:
+        return EncodeResult(self.embed_prepared(prepared.payload), prepared.ok, prepared.errors)
+
+    def encode_batch(self, inputs: Sequence[Any]) -> EncodeResult:
+        return self.encode_prepared(self.prepare(inputs))
 
 
 def default_efficientnet_weights() -> Path:
@@ -136,6 +166,13 @@ class EfficientNetLite0Encoder(ImageEncoder):
             self.__dict__["model"] = share_model_of.model  # fills the cached_property
             self.device = share_model_of.device
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled copy (a prepare worker, a Ray actor) reloads the model from ``weights_path``
+        # only if it runs a forward pass: decode-only workers then never import torch.
+        state = dict(self.__dict__)
+        state.pop("model", None)
+        return state
+
     @property
     def version(self) -> str:
         return f"efficientnet-lite0[{self.weights_path.stem}]@{self.image_size}px-tfnorm"
@@ -155,19 +192,17 @@ class EfficientNetLite0Encoder(ImageEncoder):
         # channels_last: oneDNN/cuDNN depthwise convs run ~1.8x faster per CPU-second (measured).
         return model.eval().to(self.device, memory_format=torch.channels_last)
 
-    def preprocess(self, images: Sequence[Image.Image]):
-        """RGB images -> (B, 3, S, S) float tensor on ``self.device`` (S = ``image_size``)."""
+    def _prepare(self, images: list[Image.Image]) -> np.ndarray:
+        """RGB images -> (B, S, S, 3) uint8 crops (S = ``image_size``): uint8 pickles to worker
+        pipes and moves to a GPU with 4x fewer bytes than float."""
+        return np.stack([center_crop_array(im, self.resize_size, self.image_size) for im in images])
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
         import torch
 
-        arr = np.stack([center_crop_array(im, self.resize_size, self.image_size) for im in images])
-        x = torch.from_numpy(arr).to(self.device)  # uint8 moves 4x fewer bytes to a GPU
+        x = torch.from_numpy(batch).to(self.device)  # (B, S, S, 3) uint8
         x = x.permute(0, 3, 1, 2).float()  # (B, 3, S, S), NHWC memory = channels_last
-        return ((x - 127.0) / 128.0).contiguous(memory_format=torch.channels_last)
-
-    def _forward(self, images: list[Image.Image]) -> np.ndarray:
-        import torch
-
-        x = self.preprocess(images)  # (B, 3, S, S)
+        x = ((x - 127.0) / 128.0).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             fmap = self.model.extract_features(x)  # (B, 1280, S/32, S/32)
             pooled = fmap.mean(dim=(2, 3))  # (B, 1280)

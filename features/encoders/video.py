@@ -21,6 +21,7 @@ from features.encoders.base import (
     EncodeError,
     Encoder,
     EncodeResult,
+    Prepared,
     create_encoder,
     encoder_parameters,
     l2_normalize,
@@ -65,6 +66,7 @@ class VideoEncoder(Encoder):
 
     name: ClassVar[str] = "video"
     modality: ClassVar[str] = "video"
+    prepare_in_workers: ClassVar[bool] = True  # demuxing + decoding + resizing K frames
 
     def __init__(
         self,
@@ -166,6 +168,18 @@ class VideoEncoder(Encoder):
     def encode(self, inputs: Sequence[str | Path]) -> np.ndarray:
         return self._encode_frames([self.load_frames(x) for x in inputs])
 
-    def encode_batch(self, inputs: Sequence[str | Path]) -> EncodeResult:
+    def prepare(self, inputs: Sequence[Any]) -> Prepared:
+        """Decode and sample each trailer, then preprocess all K frames of the good ones."""
         clips, ok, errors = load_each(inputs, self.load_frames)
-        return EncodeResult(self._encode_frames(clips), ok, errors)
+        flat = [im for clip in clips for im in clip]
+        return Prepared(self.frame_encoder.prepare_images(flat), ok, errors)  # B*K frames
+
+    def encode_prepared(self, prepared: Prepared) -> EncodeResult:
+        if not prepared.ok:
+            return EncodeResult(np.zeros((0, self.dim), np.float32), [], prepared.errors)
+        vectors = self.frame_encoder.embed_prepared(prepared.payload)  # (B*K, D)
+        pooled = self.pool(vectors.reshape(len(prepared.ok), self.k, -1))  # (B, D)
+        return EncodeResult(pooled, prepared.ok, prepared.errors)
+
+    def encode_batch(self, inputs: Sequence[str | Path]) -> EncodeResult:
+        return self.encode_prepared(self.prepare(inputs))

@@ -43,6 +43,10 @@ class EmbedConfig(BaseModel):
     encoder_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     batch_size: int = Field(default=64, gt=0)
     chunk_size: int = Field(default=512, gt=0)  # rows per commit: the most a kill -9 can lose
+    ray_actors: int = Field(default=1, gt=0)  # --engine ray: encoder actors (a model copy each)
+    # Local engine: processes decoding media ahead of the model; None = ``default_workers``
+    # (by device and free cores), 0 = decode in the job's process.
+    prepare_workers: int | None = Field(default=None, ge=0)
     history_items: int = Field(default=20, gt=0)
     max_reviews: int = Field(default=20, gt=0)
     fusion: FusionConfig = Field(default_factory=FusionConfig)

@@ -87,7 +87,7 @@ def run_embed(
     """
     chosen = normalise_modalities(modalities)
     cfg = config or EmbedConfig.load(ws)
-    runner = create_engine(engine)
+    runner = create_engine(engine, cfg.ray_actors, cfg.prepare_workers)
     catalog = load_workspace_catalog(ws)
     store = FeatureStore(ws.lancedb_uri)
     job_id, started = new_job_id(), datetime.now(UTC)

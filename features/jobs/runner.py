@@ -32,15 +32,22 @@ class ModalityResult:
     encoder: str = ""
     encoder_version: str = ""
     unavailable: str | None = None  # why the modality could not run at all
+    nodes: dict[str, int] = field(default_factory=dict)  # Ray node id -> rows it encoded
     errors: dict[int, str] = field(default_factory=dict, repr=False)
+    # Local engine: prepare (decode + resize, summed over workers), wait (model idle for want of
+    # prepared batches), forward (the model), write (store commits), in seconds.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         if self.unavailable:
             return f"{self.table}: encoder unavailable ({self.unavailable})"
         rate = self.encoded / self.seconds if self.seconds > 0 else 0.0
+        n = len(self.nodes)
+        where = f", on {n} Ray node{'s' if n > 1 else ''}" if n else ""
         return (
             f"{self.table}: encoded {self.encoded} / skipped {self.skipped} / "
-            f"failed {self.failed} [{self.encoder} {self.encoder_version}, {rate:.1f} items/s]"
+            f"failed {self.failed} [{self.encoder} {self.encoder_version}, {rate:.1f} items/s"
+            f"{where}]"
         )
 
     @property
@@ -51,8 +58,12 @@ class ModalityResult:
     def to_dict(self) -> dict:
         keys = ("encoded", "skipped", "failed", "seconds", "encoder", "encoder_version")
         out = {k: getattr(self, k) for k in keys}
+        if self.timings:
+            out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         if self.unavailable:
             out["unavailable"] = self.unavailable
+        if self.nodes:
+            out["nodes"] = dict(self.nodes)
         return out
 
 
@@ -100,6 +111,7 @@ def encode_modality(
     bar = tqdm(total=len(todo), desc=result.table, unit="item", disable=not progress or not todo)
     try:
         for chunk in engine.run(encoder, factory, inputs, batch_size, chunk_size):
+            written = time.perf_counter()
             ids = [spec.ids[todo[r]] for r in chunk.ok]
             hashes = [spec.hashes[todo[r]] for r in chunk.ok]
             valid_from = [slots[todo[r]][1] for r in chunk.ok]
@@ -118,6 +130,10 @@ def encode_modality(
             store.record_errors(job_id, spec.entity, spec.modality, errors)
             result.errors.update(errors)
             result.encoded += len(ids)
+            for node, n in chunk.nodes.items():
+                result.nodes[node] = result.nodes.get(node, 0) + n
+            for key, seconds in {**chunk.seconds, "write": time.perf_counter() - written}.items():
+                result.timings[key] = result.timings.get(key, 0.0) + seconds
             bar.update(len(chunk.rows))
     finally:
         bar.close()
