@@ -17,7 +17,11 @@ QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || 
 # uv installs the 8 GB of torch + CUDA wheels and the project's dependencies in parallel:
 # 65 s instead of pip's ~250 s on a fresh 2-core machine (README "make run"). It reads only
 # the registry (never pip's find-links) and prints no build-backend banners.
-UV := UV_CACHE_DIR=$(HOME)/.cache/uv $(BIN)/uv pip install --python $(BIN)/python -q
+# uv ignores pip's config: hand it pip's constraint file where the machine has one (here it
+# caps torch at the release the test suite was verified with).
+PIP_CONSTRAINT_FILE := $(shell PIP_FIND_LINKS= $(PYTHON) -m pip config list 2>/dev/null | sed -n "s/^global.constraint='\(.*\)'$$/\1/p")
+UV := UV_CACHE_DIR=$(HOME)/.cache/uv $(BIN)/uv pip install --python $(BIN)/python -q \
+	$(if $(PIP_CONSTRAINT_FILE),-c $(PIP_CONSTRAINT_FILE))
 
 .DEFAULT_GOAL := help
 .PHONY: help install browser wrk run test test-all bench lint format clean
