@@ -7,6 +7,7 @@ reload watcher and the OS socket are all exercised as a user would run them.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -44,8 +45,14 @@ def start_server(
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
 
 
-def wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    """Poll ``/ready`` until it answers 200.
+def wait_ready(
+    base: str, proc: subprocess.Popen, log: Path, timeout: float = 120, workers: int = 1
+) -> None:
+    """Poll ``/ready`` until it answers 200 and every one of ``workers`` has loaded its engine.
+
+    With several workers one 200 says only that the worker which took the connection is
+    ready; the others may still be loading, so the log must also show one "engine … ready"
+    line per worker.
 
     Raises:
         RuntimeError: the server exited first (the message holds its log).
@@ -58,12 +65,22 @@ def wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 12
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200 and (
+                workers == 1 or _engines_ready(log) >= workers
+            ):
                 return
         except httpx.TransportError:
             pass  # not listening yet
         time.sleep(0.3)
     raise TimeoutError(f"server not ready within {timeout:.0f} s:\n{log.read_text()}")
+
+
+def _engines_ready(log: Path) -> int:
+    """How many "engine <run> ready in …" lines the server has logged (one per worker load)."""
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if _READY.search(line))
+
+
+_READY = re.compile(r"engine \S+ ready in ")
 
 
 def stop_server(proc: subprocess.Popen, grace: float = 20) -> int:
@@ -80,6 +97,12 @@ def stop_server(proc: subprocess.Popen, grace: float = 20) -> int:
         return proc.wait()
 
 
+def _workers(args: Sequence[str]) -> int:
+    """The ``--workers N`` among `recsys serve` options (1 when absent)."""
+    args = list(args)
+    return int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+
+
 @contextmanager
 def served(
     workspace: Path,
@@ -93,7 +116,7 @@ def served(
     proc = start_server(workspace, port, log, env, args)
     try:
         base = f"http://{HOST}:{port}"
-        wait_ready(base, proc, log, timeout)
+        wait_ready(base, proc, log, timeout, workers=_workers(args))
         yield base
     finally:
         stop_server(proc)

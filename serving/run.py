@@ -70,6 +70,7 @@ def run_server(
             host=host,
             port=port,
             log_level="info",
+            log_config=log_config(),
             access_log=False,
             # uvicorn takes whole seconds
             timeout_graceful_shutdown=round(
@@ -80,6 +81,21 @@ def run_server(
         if exc.code not in (0, None):  # uvicorn's own failures (port taken: 3) stay failures
             raise
     return "serve: stopped"
+
+
+def log_config() -> dict:
+    """uvicorn's logging set-up plus our packages' INFO lines ("engine run-x ready in 2.1s").
+
+    uvicorn applies it in every worker process too, so each worker reports its own loads.
+    """
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    ours = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"].update({name: dict(ours) for name in ("serving", "recsys")})
+    return config
 
 
 def settings_env(settings) -> dict[str, str]:
