@@ -227,6 +227,9 @@ def test_the_session_travels_as_history_and_seen(client):
     items = client.post("/recommendations", json=body).json()["items"]
     assert top not in {it["item_id"] for it in items} and len(items) == 5
     assert [it["item_id"] for it in items][:4] == [it["item_id"] for it in base][1:5]
-    kept = client.post("/recommendations", json={**body, "exclude_seen": False}).json()["items"]
+    # Kept, not necessarily first: a turned-down title may be ranked lower, and in this tiny
+    # catalog its neighbours are near-ties whose order moves with the encoder's last bits.
+    kept_body = {**body, "exclude_seen": False, "k": 20}
+    kept = client.post("/recommendations", json=kept_body).json()["items"]
     assert top in {it["item_id"] for it in kept}
     assert client.post("/recommendations", json={"seen": [-1]}).status_code == 422
