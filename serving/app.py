@@ -25,6 +25,7 @@ from serving.engine import (
     UnknownItemError,
 )
 from serving.heavy import DEFAULT_WORKERS, HeavyPool
+from serving.lanes import DEFAULT_RANK_THREADS, RankingLane
 from serving.limits import BodySizeLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.routes import (
@@ -120,6 +121,7 @@ def create_app(
     )
     app.state.service = state
     app.state.heavy = heavy
+    app.state.ranking_lane = RankingLane(settings.rank_threads or DEFAULT_RANK_THREADS)
     for module in (recommendations, users, items, search, events, openai_compat, media, ops, web):
         app.include_router(module.router, responses=_ROUTER_ERRORS.get(module.__name__))
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

@@ -35,6 +35,8 @@ class Settings(CoreSettings):
         heavy_workers / heavy_max_waiting: Threads of the pool for CPU-heavy requests (text
             and image encoders; default half the cores, at most 4) and how many such requests
             may queue before the next gets 503 + Retry-After (``serving/heavy.py`` says why).
+        rank_threads: Threads ranking recommendation requests at once (default: one per
+            core); more requests wait their turn without a thread (``serving/lanes.py``).
         shutdown_grace_seconds: On SIGTERM, how long in-flight requests may take to finish;
             below the orchestrator's kill deadline (docker/compose.yaml stop_grace_period).
     """
@@ -56,3 +58,4 @@ class Settings(CoreSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     heavy_workers: int | None = Field(default=None, ge=1)
     heavy_max_waiting: int = Field(default=8, ge=0)
+    rank_threads: int | None = Field(default=None, ge=1)

@@ -6,11 +6,11 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from starlette.concurrency import run_in_threadpool
 
 from serving.deps import EngineDep, QueryFiltersDep, StateDep, check_genre
 from serving.engine import RecommendationList
 from serving.heavy import HeavyDep, PoolSaturated, overloaded
+from serving.lanes import RankingLaneDep
 from serving.schemas import (
     AnonymousRequest,
     RecommendationsResponse,
@@ -37,10 +37,11 @@ def _response(user_id: int | None, result: RecommendationList) -> Recommendation
     response_model=RecommendationsResponse,
     responses=errors(503),
 )
-def user_recommendations(
+async def user_recommendations(
     user_id: Annotated[UserId, Path()],
     engine: EngineDep,
     state: StateDep,
+    lane: RankingLaneDep,
     filters: QueryFiltersDep,
     k: Annotated[int, Query(ge=1, le=1000)] = 10,
     exclude_seen: bool = True,
@@ -50,7 +51,8 @@ def user_recommendations(
 
     An unknown ``genre`` or ``year_min`` > ``year_max`` is a 422 (it could only match nothing).
     """
-    result = engine.recommend(
+    ask = partial(
+        engine.recommend,
         user_id=user_id,
         history=state.sessions.liked(user_id),
         seen=state.sessions.seen(user_id),
@@ -61,7 +63,7 @@ def user_recommendations(
         year_min=filters.year_min,
         year_max=filters.year_max,
     )
-    return _response(user_id, result)
+    return _response(user_id, await lane.run(ask))
 
 
 @router.post(
@@ -75,7 +77,9 @@ def user_recommendations(
         503,
     ),
 )
-async def anonymous_recommendations(body: AnonymousRequest, engine: EngineDep, heavy: HeavyDep):
+async def anonymous_recommendations(
+    body: AnonymousRequest, engine: EngineDep, heavy: HeavyDep, lane: RankingLaneDep
+):
     """For visitors without an account: liked item ids and/or free text ("space adventure"),
     plus items they saw or turned down (``seen``), which are left out."""
     ask = partial(
@@ -91,7 +95,7 @@ async def anonymous_recommendations(body: AnonymousRequest, engine: EngineDep, h
         year_max=body.year_max,
     )
     if not body.text:
-        return _response(None, await run_in_threadpool(ask))
+        return _response(None, await lane.run(ask))
     try:  # a text query runs the text encoder: bounded like /search and /v1/embeddings
         return _response(None, await heavy.run(ask))
     except PoolSaturated as exc:
