@@ -101,7 +101,7 @@ def random_ranker(cfg: PipelineConfig, rng: np.random.Generator) -> Ranker:
     x[rng.random(x.shape) < 0.3] = np.nan
     y = (rng.random(rows) < 0.05).astype(np.float32)
     data = RankingGroups(x, y, np.full(groups, rows // groups), np.arange(groups))
-    return Ranker.fit(data, names, cfg, ("binary:logistic",))
+    return Ranker.fit(data, names, cfg, ("binary:logistic",))[0]
 
 
 def bench_size(n: int, args: argparse.Namespace) -> dict:

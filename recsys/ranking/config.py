@@ -45,6 +45,13 @@ class PipelineConfig:
     # product choice (how much accuracy new-title exposure may cost), not a fitted value.
     fresh_slots: int | None = None
     fresh_slot_grid: tuple[int, ...] = (0, 1, 2, 3)
+    # Which fresh candidates take the slots: the ranker's best ("ranker") or the fresh
+    # source's, by content similarity to the user's likes ("content"). The ranker has few
+    # label examples of a new title (the label chunk holds ~1 % of them), so its order among
+    # fresh titles may be no better than content's; chosen with ``fresh_slots`` when that is
+    # None (validation), among ``fresh_order_grid``.
+    fresh_order: str = "ranker"
+    fresh_order_grid: tuple[str, ...] = ("ranker", "content")
     fresh_tolerance: float = 0.02
     # The ranker's labels are each user's most recent ``label_frac`` of the training frame; the
     # stage-1 models are fitted on the rest, then refitted on everything (train.py). 0.125 of
@@ -91,12 +98,14 @@ class PipelineConfig:
     # race so larger data can choose LambdaMART. n_estimators is a cap: early stopping picks
     # the number of trees. Depth 4 / min_child_weight 50 won on the same validation users.
     objectives: tuple[str, ...] = ("rank:ndcg", "binary:logistic")
-    # The cold ranker (onboarding, text queries) is listwise only: its requests are about
-    # ordering one query's candidates. Pointwise loss scored level with it on held-out label
-    # users (0.561 vs 0.554) but learnt a global popularity prior that put the same popular
-    # titles first for every mood query (precision@10 0.3-0.7 on tests/app/test_text_queries
-    # against >= 0.8 with rank:ndcg).
-    cold_objectives: tuple[str, ...] = ("rank:ndcg",)
+    # The query ranker (text queries with few or no likes) is listwise only: its requests are
+    # about ordering one query's candidates. Pointwise loss scored level with it on held-out
+    # label users (0.561 vs 0.554) but learnt a global popularity prior that put the same
+    # popular titles first for every mood query (precision@10 0.3-0.7 on
+    # tests/app/test_text_queries against >= 0.8 with rank:ndcg).
+    query_objectives: tuple[str, ...] = ("rank:ndcg",)
+    # The cold ranker (a few picks, no query): both objectives race on held-out label users.
+    cold_objectives: tuple[str, ...] = ("rank:ndcg", "binary:logistic")
     n_estimators: int = 600
     max_depth: int = 4
     learning_rate: float = 0.05
@@ -113,7 +122,9 @@ class PipelineConfig:
         out["ease_lambdas"] = list(self.ease_lambdas)
         out["objectives"] = list(self.objectives)
         out["cold_objectives"] = list(self.cold_objectives)
+        out["query_objectives"] = list(self.query_objectives)
         out["fresh_slot_grid"] = list(self.fresh_slot_grid)
+        out["fresh_order_grid"] = list(self.fresh_order_grid)
         return out
 
     @classmethod
@@ -123,7 +134,14 @@ class PipelineConfig:
         if unknown:
             raise ValueError(f"unknown PipelineConfig fields: {sorted(unknown)}")
         data = dict(data)
-        for name in ("ease_lambdas", "objectives", "cold_objectives", "fresh_slot_grid"):
+        for name in (
+            "ease_lambdas",
+            "objectives",
+            "cold_objectives",
+            "query_objectives",
+            "fresh_slot_grid",
+            "fresh_order_grid",
+        ):
             if name in data:
                 data[name] = tuple(data[name])
         return cls(**data)

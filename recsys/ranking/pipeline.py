@@ -32,7 +32,9 @@ from recsys.ranking.stage1 import Stage1
 
 PIPELINE = "pipeline"  # the model directory name inside a run
 INDEXES = "indexes"  # inside it: the retrieval indexes worth saving (approximate kinds)
-WARM, COLD = "warm", "cold"  # the rankers: by how much history a request brings
+# The rankers, by what a request brings: a history ("warm"); a few picks or none ("cold"); a
+# text query with a few picks or none ("query").
+WARM, COLD, QUERY = "warm", "cold", "query"
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class RankingPipeline:
         """``indexes``: where a saved pipeline's approximate indexes are (``save`` writes
         them; missing ones are built)."""
         self.stage1 = stage1
-        # "warm": requests with a history; "cold": a few picks or none (onboarding, text)
+        # keyed WARM / COLD / QUERY (see ``ranker_for``)
         self.rankers = dict(rankers or {})
         self.cfg = cfg
         self.titles = titles  # (n,) in the pipeline's item order, for reasons
@@ -118,10 +120,21 @@ class RankingPipeline:
         """The ranker of requests with a history (the one the report describes)."""
         return self.rankers.get(WARM)
 
+    def ranker_kind(self, profile: Profile) -> str:
+        """Which ranker a request belongs to (training sorts its requests the same way):
+        at most ``onboarding_picks`` likes → QUERY with a text query, else COLD; more → WARM.
+        """
+        if len(profile.history) > self.cfg.onboarding_picks:
+            return WARM
+        return QUERY if profile.query is not None else COLD
+
     def ranker_for(self, profile: Profile) -> Ranker:
-        """Cold ranker for requests with at most ``onboarding_picks`` likes, else warm."""
-        cold = len(profile.history) <= self.cfg.onboarding_picks
-        return self.rankers[COLD if cold and COLD in self.rankers else WARM]
+        """The ranker of ``ranker_kind``; runs trained before the query ranker existed rank
+        query requests with the cold one (which then was trained on them)."""
+        for kind in (self.ranker_kind(profile), COLD, WARM):
+            if kind in self.rankers:
+                return self.rankers[kind]
+        raise ValueError("this pipeline has no ranker yet (it is being trained)")
 
     # ------------------------------------------------------------------ candidate stage
     def source_order(self) -> list[str]:
@@ -170,7 +183,7 @@ class RankingPipeline:
             raise ValueError("this pipeline has no ranker yet (it is being trained)")
         ranker = self.ranker_for(c.profile)
         scores = ranker.predict(c.features)
-        picked = self._pick(c.items, scores, req, warm=ranker is self.rankers.get(WARM))
+        picked = self._pick(c, scores, req, warm=ranker is self.rankers.get(WARM))
         exps: list[Explanation] = []
         if req.explain and len(picked):
             exps = self._explain(c, picked, req, ranker)
@@ -185,21 +198,30 @@ class RankingPipeline:
             candidates=self.vocab.ids[c.items],
         )
 
-    def _pick(
-        self, cands: np.ndarray, scores: np.ndarray, req: RankRequest, warm: bool
-    ) -> np.ndarray:
-        """Positions in ``cands`` of the final list: best first, MMR when diversity is asked,
+    def _pick(self, c: Candidates, scores: np.ndarray, req: RankRequest, warm: bool) -> np.ndarray:
+        """Positions in ``c.items`` of the final list: best first, MMR when diversity is asked,
         then, for warm requests (what ``fresh_slots`` was chosen on), ``cfg.fresh_slots`` of
-        the last places for the best fresh candidates."""
-        picked = self._ranked(cands, scores, req)
+        the last places for the best fresh candidates — best by the ranker's score or by the
+        fresh source's content similarity (``cfg.fresh_order``, also chosen on validation)."""
+        picked = self._ranked(c.items, scores, req)
         slots = min(self.cfg.fresh_slots or 0, req.k) if warm else 0
         if slots <= 0:
             return picked
-        fresh = self.stage1.facts.likes[cands] <= self.cfg.fresh_max_count
-        order = np.argsort(-scores, kind="stable")
-        best_fresh = order[fresh[order]][:slots]
+        best_fresh = self._best_fresh(c, scores)[:slots]
         keep = picked[~np.isin(picked, best_fresh)][: req.k - len(best_fresh)]
         return np.concatenate([keep, best_fresh]).astype(np.int64)
+
+    def _best_fresh(self, c: Candidates, scores: np.ndarray) -> np.ndarray:
+        """Positions of the fresh candidates, best first (see ``_pick``)."""
+        if self.cfg.fresh_order == "content":
+            proposed = next((r.ids for r in c.results if r.source == "fresh"), None)
+            if proposed is None:
+                return np.zeros(0, np.int64)
+            at = {int(i): p for p, i in enumerate(self.vocab.ids[c.items])}
+            return np.asarray([at[int(i)] for i in proposed if int(i) in at], np.int64)
+        fresh = self.stage1.facts.likes[c.items] <= self.cfg.fresh_max_count
+        order = np.argsort(-scores, kind="stable")
+        return order[fresh[order]]
 
     def _ranked(self, cands: np.ndarray, scores: np.ndarray, req: RankRequest) -> np.ndarray:
         order = np.argsort(-scores, kind="stable")

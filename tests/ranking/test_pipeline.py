@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from recsys.core.runs import Run
-from recsys.ranking import PIPELINE, RankRequest, fit_pipeline, load_pipeline
+from recsys.ranking import PIPELINE, RankingPipeline, RankRequest, fit_pipeline, load_pipeline
+from recsys.ranking.pipeline import COLD, QUERY, WARM
 from recsys.ranking.train import label_split
 from tests.ranking import world
 from tests.ranking.world import CONFIG
@@ -133,6 +134,13 @@ def test_fresh_slots_put_new_titles_in_the_list(pipeline):
     assert len(slotted.item_ids) == 10
     assert len(set(slotted.item_ids[-2:].tolist()) & fresh_all) == 2  # the last two places
     assert slotted.item_ids[:8].tolist() == [i for i in plain.item_ids if i not in fresh_all][:8]
+    pipeline.cfg = replace(pipeline.cfg, fresh_slots=2, fresh_order="content")
+    try:
+        by_content = pipeline.recommend(RankRequest(user_id=13, k=10))
+    finally:
+        pipeline.cfg = replace(pipeline.cfg, fresh_slots=0, fresh_order="ranker")
+    # the fresh source's two closest titles by content, whatever the ranker thinks of them
+    assert by_content.item_ids[-2:].tolist() == by_content.proposals["fresh"][:2].tolist()
 
 
 def test_older_label_windows_add_training_requests_not_validation_ones(pipeline):
@@ -147,3 +155,21 @@ def test_older_label_windows_add_training_requests_not_validation_ones(pipeline)
     # the held-out users' older windows are dropped: early stopping judges the same requests
     assert more["valid_groups"] == one["valid_groups"]
     assert two.info["label_windows"] == 2
+
+
+def test_each_kind_of_request_has_its_own_ranker(pipeline):
+    """Text queries train apart from few-picks requests (their moods are built from the
+    titles that label them, which taught a shared ranker to wait for a query)."""
+    assert set(pipeline.rankers) == {WARM, COLD, QUERY}
+    query = world.genre_direction(1)
+    picks = tuple(world.item_id(2, j) for j in range(2))
+    asks = {
+        WARM: RankRequest(user_id=4),
+        COLD: RankRequest(history=picks),
+        QUERY: RankRequest(history=picks, query=query),
+    }
+    for kind, req in asks.items():
+        assert pipeline.ranker_for(pipeline.profile(req)) is pipeline.rankers[kind], kind
+    older = {WARM: pipeline.rankers[WARM], COLD: pipeline.rankers[COLD]}  # an earlier run
+    legacy = RankingPipeline(pipeline.stage1, older, pipeline.cfg, pipeline.titles)
+    assert legacy.ranker_for(legacy.profile(asks[QUERY])) is older[COLD]
