@@ -10,7 +10,7 @@ from index.candidates.base import (
     register_source,
 )
 from index.candidates.generator import CandidateConfig, CandidateGenerator
-from index.candidates.merge import merge_candidates
+from index.candidates.merge import merge_candidates, merge_order, provenance
 from index.candidates.sources import (
     AnnSource,
     ExactFn,
@@ -40,6 +40,8 @@ __all__ = [
     "SourceResult",
     "block",
     "merge_candidates",
+    "merge_order",
+    "provenance",
     "register_source",
     "row_sums",
 ]

@@ -18,7 +18,8 @@ from index.candidates import (
     CandidateGenerator,
     SourceResult,
     block,
-    merge_candidates,
+    merge_order,
+    provenance,
 )
 from recsys.core.runs import Run
 from recsys.ranking.config import PipelineConfig
@@ -81,7 +82,7 @@ class Candidates:
     items: np.ndarray
     features: np.ndarray
     nearest: dict[str, np.ndarray]  # modality -> (C,) position in profile.recent, -1 none
-    sources: dict[int, list[str]]  # item id -> the sources that proposed it
+    added_by: np.ndarray  # (C,) index into ``results`` of the source that added each
 
 
 class RankingPipeline:
@@ -167,14 +168,13 @@ class RankingPipeline:
         profile = self.profile(req)
         results = self.propose(profile, req)
         quotas = {r.source: self.cfg.quota(r.source) for r in results}
-        merged = merge_candidates(results, quotas)
-        cands = self.vocab.index(np.asarray([c.item_id for c in merged], np.int64))
+        merged, added_by = merge_order(results, quotas)
+        cands = self.vocab.index(merged)
         ranks = {r.source: self.vocab.index(r.ids) for r in results}
         feats, nearest = assemble(
             self.stage1, profile, cands, ranks, self.names, self.cfg.fresh_max_count
         )
-        sources = {c.item_id: c.sources for c in merged}
-        return Candidates(profile, results, cands, feats, nearest, sources)
+        return Candidates(profile, results, cands, feats, nearest, added_by)
 
     def recommend(self, req: RankRequest) -> RankedList:
         """Top-``req.k`` for one request (the only way anything is ranked, online or offline)."""
@@ -193,7 +193,7 @@ class RankingPipeline:
             scores=scores[picked],
             explanations=exps,
             cold_start=not len(c.profile.history) and req.query is None,
-            sources=[c.sources[int(i)] for i in out_ids],
+            sources=provenance(c.results, out_ids, c.added_by[picked]),
             proposals={r.source: r.ids for r in c.results},
             candidates=self.vocab.ids[c.items],
         )
