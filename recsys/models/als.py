@@ -17,6 +17,8 @@ from recsys.core.artifacts import load_arrays, save_arrays
 from recsys.core.interactions import IdVocab, signal_matrix
 from recsys.models.base import Recommender, register
 
+_GRAM_BLOCK = 65_536  # rows of Y per float64 block of ``ALS._base``
+
 
 @register
 class ALS(Recommender):
@@ -79,27 +81,35 @@ class ALS(Recommender):
 
     def fold_in(self, histories: sp.csr_matrix) -> np.ndarray:
         """(B, f) user factors: x = (YᵀY + Yᵀ(C−I)Y + λI)⁻¹ YᵀCp with c = α on liked items."""
-        y, base = self._solver_parts()
-        f = y.shape[1]
+        base = self._base()
+        f = base.shape[0]
         binary = (histories > 0).astype(np.float64).tocsr()
         out = np.zeros((binary.shape[0], f), np.float32)
         for row in range(binary.shape[0]):
             idx = binary.indices[binary.indptr[row] : binary.indptr[row + 1]]
             if len(idx) == 0:
                 continue
-            yi = y[idx]  # (h, f)
+            yi = self.item_factors[idx].astype(np.float64)  # (h, f)
             a = base + (self.alpha - 1.0) * yi.T @ yi
             b = self.alpha * yi.sum(0)
             out[row] = np.linalg.solve(a, b)
         return out
 
-    def _solver_parts(self) -> tuple[np.ndarray, np.ndarray]:
-        """(Y float64, YᵀY + λI): the same for every user, so computed once (O(n·f²))."""
-        if getattr(self, "_parts", None) is None:
-            y = self.item_factors.astype(np.float64)
+    def _base(self) -> np.ndarray:
+        """YᵀY + λI (f, f) in float64: the same for every user, so computed once (O(n·f²)).
+
+        Summed over row blocks, so no float64 copy of all of Y stays (or even exists) in each
+        serving worker: ``item_factors`` may be memory-mapped and shared between them.
+        """
+        if getattr(self, "_gram", None) is None:
+            y = self.item_factors
             f = y.shape[1]
-            self._parts = (y, y.T @ y + self.regularization * np.eye(f))
-        return self._parts
+            gram = self.regularization * np.eye(f)
+            for lo in range(0, len(y), _GRAM_BLOCK):
+                block = y[lo : lo + _GRAM_BLOCK].astype(np.float64)  # (≤ block, f)
+                gram += block.T @ block
+            self._gram = gram
+        return self._gram
 
     def save(self, directory: Path) -> None:
         save_arrays(
