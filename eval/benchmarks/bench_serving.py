@@ -12,13 +12,18 @@ connection count (``--connections``, default 1 and 16), ``--seconds`` of each:
   so the mix runs at no more connections than the pool admits (said in the table).
 
 Prints req/s, p50/p99 per row, the ratio to ``/health`` at the same connection count, and the
-server's RSS; writes JSON to ``<workspace>/reports/benchmarks/serving.json``. Exits non-zero
+server's memory after the runs: total RSS and PSS over its process tree and each worker's
+(``--workers N`` serves with N uvicorn workers; their memory-mapped run arrays are counted in
+full by every worker's RSS, split between them by PSS, so total PSS is the true footprint);
+writes JSON to ``<workspace>/reports/benchmarks/serving.json``. Exits non-zero
 only on errors (non-2xx answers, socket errors), never on timing: the box may be shared.
 Goals (issue 12): known users >= 0.5 x /health at 16 connections on 100k items with p99 <=
 25 ms; p99 <= 50 ms at 1M.
 
     python -m eval.benchmarks serving --items 10000 100000
     python -m eval.benchmarks serving --quick        # 2,000 items, 3 s per row
+    python -m eval.benchmarks serving --quick --workers 2
+    python -m eval.benchmarks serving --served workspace --rank-threads 40   # make run's
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ from pathlib import Path
 import numpy as np
 
 from eval.benchmarks.scale import ScaleSpec, build
-from eval.benchmarks.wrk import Request, failures, require_wrk, rss_bytes, run_wrk, write_script
+from eval.benchmarks.wrk import (
+    ProcessMemory,
+    Request,
+    failures,
+    process_memory,
+    require_wrk,
+    run_wrk,
+    write_script,
+)
 
 MIX = {"user": 40, "session": 20, "text": 10, "filter": 15, "diversity": 15}
 QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love story")
@@ -92,11 +105,19 @@ def _row(name: str, conns: int, summary: dict, reference: dict | None) -> dict:
     }
 
 
-def bench_size(root: Path, items: int, args, log=print) -> dict:
+def bench_size(root: Path, items: int | None, args, log=print) -> dict:
     from serving import heavy
     from serving.process import HOST, free_port, start_server, stop_server, wait_ready
 
-    ws, build_seconds = build(root / f"scale-{items}", ScaleSpec.for_items(items), log)
+    build_seconds: dict[str, float] = {}  # stays empty for --served (built elsewhere)
+    if items is None:  # --served: a workspace trained and indexed already, as it is
+        from recsys.core.catalog import load_workspace_catalog
+        from recsys.core.workspace import Workspace
+
+        ws = Workspace(Path(args.served))
+        items = load_workspace_catalog(ws).items.height
+    else:
+        ws, build_seconds = build(root / f"scale-{items}", ScaleSpec.for_items(items), log)
     requests = prepared_requests(ws, np.random.default_rng(0))
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     scripts = {
@@ -107,10 +128,14 @@ def bench_size(root: Path, items: int, args, log=print) -> dict:
     port, server_log = free_port(), tmp / "server.log"
     base = f"http://{HOST}:{port}"
     t0 = time.perf_counter()
-    proc = start_server(ws.root, port, server_log, {"RECSYS_DEVICE": "cpu"})
+    serve_args = ["--workers", str(args.workers)]
+    env = {"RECSYS_DEVICE": "cpu"}
+    if args.rank_threads:
+        env["RECSYS_RANK_THREADS"] = str(args.rank_threads)
+    proc = start_server(ws.root, port, server_log, env, serve_args)
     rows = []
     try:
-        wait_ready(base, proc, server_log, timeout=1200)
+        wait_ready(base, proc, server_log, timeout=1200, workers=args.workers)
         ready_s = time.perf_counter() - t0
         warm_up(base, requests)
         capacity = heavy.DEFAULT_WORKERS + heavy.DEFAULT_MAX_WAITING  # as the server computes
@@ -128,23 +153,50 @@ def bench_size(root: Path, items: int, args, log=print) -> dict:
                 else run_wrk(base, scripts["health"], args.seconds, mix_conns)
             )
             rows.append(_row("mix", mix_conns, mix, mix_ref))
-        rss = rss_bytes(proc.pid)
+        tree = process_memory(proc.pid)
     finally:
         stop_server(proc)
     return {
         "items": items,
         "build_seconds": build_seconds,
         "ready_seconds": round(ready_s, 1),
-        "rss_mb": round(rss / 2**20, 1),
+        **memory_summary(tree, proc.pid, args.workers),
         "rows": rows,
         "server_log": str(server_log),
     }
 
 
+def _mb(n: int) -> float:
+    return round(n / 2**20, 1)
+
+
+def memory_summary(tree: list[ProcessMemory], root: int, workers: int) -> dict:
+    """Totals over the server's process tree and each worker's RSS/PSS, in MB.
+
+    With one worker the root process serves; with more, uvicorn's root only supervises and the
+    workers are its children, less multiprocessing's resource tracker (a helper, not a worker).
+    """
+    if workers == 1:
+        served = [m for m in tree if m.pid == root]
+    else:
+        served = [m for m in tree if m.parent == root and "resource_tracker" not in m.command]
+    return {
+        "workers": workers,
+        "processes": len(tree),
+        "rss_mb": _mb(sum(m.rss_bytes for m in tree)),
+        "pss_mb": _mb(sum(m.pss_bytes for m in tree)),
+        "worker_memory": [
+            {"pid": m.pid, "rss_mb": _mb(m.rss_bytes), "pss_mb": _mb(m.pss_bytes)} for m in served
+        ],
+    }
+
+
 def print_table(result: dict) -> None:
+    per_worker = ", ".join(f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}" for w in result["worker_memory"])
     print(
-        f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s, "
-        f"RSS {result['rss_mb']:.0f} MB after the runs"
+        f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s; after "
+        f"the runs, {result['processes']} processes: RSS {result['rss_mb']:.0f} MB, PSS "
+        f"{result['pss_mb']:.0f} MB; {result['workers']} worker(s) RSS/PSS MB: {per_worker}"
     )
     head = ("route", "conns", "req/s", "p50 ms", "p99 ms", "vs /health", "errors")
     print("  {:<11} {:>5} {:>8} {:>7} {:>7} {:>10} {:>6}".format(*head))
@@ -162,12 +214,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="2,000 items, 3 s per row")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--rank-threads", type=int, default=None, help="RECSYS_RANK_THREADS of the server"
+    )
+    parser.add_argument(
+        "--served", default=None, help="benchmark this trained workspace instead of --items"
+    )
     args, _ = parser.parse_known_args(argv)
     if args.quick:
         args.items, args.seconds = [2_000], 3.0
     require_wrk()
     root = Path(args.workspace) / "bench"
-    results = [bench_size(root, n, args) for n in args.items]
+    sizes = [None] if args.served else args.items
+    results = [bench_size(root, n, args) for n in sizes]
     for result in results:
         print_table(result)
     for result in results:

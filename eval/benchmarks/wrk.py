@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = "WRK_JSON "
@@ -136,17 +137,63 @@ def failures(summary: dict) -> int:
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of ``pid`` and its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
+    total = 0
+    for p, _ in process_tree(pid):
         try:
             status = Path(f"/proc/{p}/status").read_text()
             total += int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue  # exited meanwhile
     return total * 1024
+
+
+@dataclass(frozen=True)
+class ProcessMemory:
+    """One process of a tree: RSS counts every page it maps, shared ones in full; PSS divides
+    each page by the number of processes mapping it, so PSS sums to what the tree really uses
+    (N workers memory-mapping one run: N x RSS overstates, the sum of PSS does not)."""
+
+    pid: int
+    parent: int  # its parent's pid (0 for the tree's root)
+    command: str  # /proc/<pid>/cmdline, arguments joined by spaces
+    rss_bytes: int
+    pss_bytes: int
+
+
+def process_tree(pid: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of ``pid`` (parent 0) and every live descendant, parents first."""
+    out, todo = [], [(pid, 0)]
+    while todo:
+        p, parent = todo.pop(0)
+        try:
+            tasks = Path(f"/proc/{p}/task").iterdir()
+            children = [int(c) for t in tasks for c in (t / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+        out.append((p, parent))
+        todo += [(c, p) for c in children]
+    return out
+
+
+def process_memory(pid: int) -> list[ProcessMemory]:
+    """RSS and PSS of ``pid`` and each descendant (``/proc/<pid>/smaps_rollup``, Linux 4.14+)."""
+    out = []
+    for p, parent in process_tree(pid):
+        try:
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            command = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+        kb = {k: int(v.split()[0]) for k, v in _fields(rollup, ("Rss", "Pss")).items()}
+        name = command.decode(errors="replace")
+        out.append(ProcessMemory(p, parent, name, kb["Rss"] * 1024, kb["Pss"] * 1024))
+    return out
+
+
+def _fields(text: str, names: Sequence[str]) -> dict[str, str]:
+    """``Name:   value`` lines of a /proc file, for ``names`` (KeyError names a missing one)."""
+    found = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {n: found[n] for n in names}
 
 
 def cpu_seconds(pid: int) -> float:

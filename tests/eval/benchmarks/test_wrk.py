@@ -1,21 +1,25 @@
 """The benchmarks' load generator: weighted kinds, bodies, statuses and failures counted.
 
 A stdlib HTTP server stands in for ours: what is tested is our Lua script and its parsing,
-and a server that answers 404 to one route gives the failures a known answer.
+and a server that answers 404 to one route gives the failures a known answer. The memory
+report is read from a real process tree: this test process and a child it starts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from eval.benchmarks.wrk import failures, run_wrk, write_script
+from eval.benchmarks.wrk import failures, process_memory, rss_bytes, run_wrk, write_script
 
-pytestmark = pytest.mark.skipif(
+needs_wrk = pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk not installed (`make bench` / `make test` install it)"
 )
 
@@ -50,6 +54,7 @@ def base():
     server.shutdown()
 
 
+@needs_wrk
 def test_mix_counts_kinds_statuses_and_failures(base, tmp_path):
     requests = {
         "ok": [("GET", "/ok", None)],
@@ -63,7 +68,9 @@ def test_mix_counts_kinds_statuses_and_failures(base, tmp_path):
     sent = summary["sent"]
     assert set(sent) == {"ok", "post", "missing"} and summary["requests"] > 20
     assert sent["ok"] > sent["missing"]  # weight 2 vs 1 over dozens of draws
-    assert summary["statuses"]["404"] >= sent["missing"] - 2  # in flight at the stop
+    # a few unanswered: in flight on the 2 connections at the stop, or reset as wrk closed
+    # them (the stdlib server logs "Exception occurred during processing" for those)
+    assert summary["statuses"]["404"] >= 0.95 * sent["missing"] - 2
     assert failures(summary) == summary["statuses"]["404"]
     assert Handler.bodies and Handler.bodies[0] == {"text": 'a "quoted" mood', "k": 3}
 
@@ -71,3 +78,24 @@ def test_mix_counts_kinds_statuses_and_failures(base, tmp_path):
 def test_a_kind_without_requests_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no prepared requests"):
         write_script(tmp_path / "x.lua", {"a": []}, {"a": 1})
+
+
+def test_process_memory_reports_every_process_of_the_tree():
+    # the child maps a 32 MiB buffer and touches it, so its resident set must show it
+    code = "import sys, time; b = bytearray(32 << 20); print('up', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "up"
+        tree = {m.pid: m for m in process_memory(os.getpid())}
+        assert len(tree) >= 2 and child.pid in tree
+        assert tree[child.pid].parent == os.getpid() and tree[os.getpid()].parent == 0
+        assert "time.sleep(30)" in tree[child.pid].command
+        assert tree[child.pid].rss_bytes >= 32 << 20
+        for m in tree.values():
+            assert 0 < m.pss_bytes <= m.rss_bytes
+        # the same tree rss_bytes sums (VmRSS and smaps Rss of one instant agree closely)
+        total = sum(m.rss_bytes for m in tree.values())
+        assert rss_bytes(os.getpid()) == pytest.approx(total, rel=0.1)
+    finally:
+        child.kill()
+        child.wait()
