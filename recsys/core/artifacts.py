@@ -54,16 +54,19 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def load_arrays(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The manifest and every array, memory-mapped read-only (``np.memmap``).
+    """The manifest and every array, memory-mapped read-only.
 
-    A caller that must change an array copies it first (writing raises ``ValueError``).
+    Each array is a plain ``ndarray`` view whose ``base`` is the ``np.memmap`` (which keeps the
+    mapping open): slicing an ``np.memmap`` itself runs Python code per slice, ~10x slower,
+    and the request path slices rows. A caller that must change an array copies it first
+    (writing raises ``ValueError``).
     """
     manifest = json.loads((directory / "manifest.json").read_text())
     folder = directory / ARRAYS
     if not folder.is_dir():
         return manifest, _load_npz(directory / LEGACY_NPZ)
     arrays = {
-        path.stem: np.load(path, mmap_mode="r", allow_pickle=False)
+        path.stem: np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
         for path in sorted(folder.glob("*.npy"))
     }
     return manifest, arrays

@@ -37,6 +37,7 @@ class ALS(Recommender):
         self.item_factors = item_factors  # (n_items, f)
         self.regularization = regularization
         self.alpha = alpha
+        self._gram: np.ndarray | None = None  # YᵀY + λI, computed on the first fold-in
 
     @classmethod
     def fit(
@@ -101,7 +102,7 @@ class ALS(Recommender):
         Summed over row blocks, so no float64 copy of all of Y stays (or even exists) in each
         serving worker: ``item_factors`` may be memory-mapped and shared between them.
         """
-        if getattr(self, "_gram", None) is None:
+        if self._gram is None:
             y = self.item_factors
             f = y.shape[1]
             gram = self.regularization * np.eye(f)

@@ -48,7 +48,9 @@ def test_arrays_come_back_memory_mapped_and_read_only(tmp_path):
     save_arrays(tmp_path / "m", {}, **_arrays())
     _, back = load_arrays(tmp_path / "m")
     vectors = back["vectors"]
-    assert isinstance(vectors, np.memmap) and not vectors.flags.writeable
+    # a plain ndarray view (fast to slice) of the file's mapping, which it keeps open
+    assert type(vectors) is np.ndarray and isinstance(vectors.base, np.memmap)
+    assert not vectors.flags.writeable and not vectors.flags.owndata
     with pytest.raises(ValueError, match="read-only"):
         vectors[0, 0] = 1.0
     # what a caller that must write does: copy first
