@@ -109,20 +109,19 @@ class Ranker:
         """
         import xgboost as xgb
 
+        objectives = objectives or cfg.objectives
         fold = data.folds(cfg.ranker_valid_frac)
         trainable = data.windows > 0  # older windows: training rows in every fold
         n_folds = int(fold.max()) + 1 if len(fold) else 0
         device = "cuda" if pick_device(None) == "cuda" else "cpu"
         if len(data.group) < 10 or n_folds < 2:  # too few users to validate on
-            booster, _ = _train(
-                xgb, (objectives or cfg.objectives)[0], data, None, names, cfg, device
-            )
-            info = _info(device, (objectives or cfg.objectives)[0], {}, cfg.n_estimators, data)
+            booster, _ = _train(xgb, objectives[0], data, None, names, cfg, device)
+            info = _info(device, objectives[0], {}, cfg.n_estimators, data)
             model = cls(booster, names, info)
             return model, model
         curves: dict[str, np.ndarray] = {}
         first: dict[str, Any] = {}  # objective -> fold 0's booster
-        for objective in objectives or cfg.objectives:
+        for objective in objectives:
             per_fold = []
             for f in range(n_folds):
                 valid = (fold == f) & ~trainable
