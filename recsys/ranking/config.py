@@ -115,6 +115,20 @@ class PipelineConfig:
     early_stopping_rounds: int = 60
     ranker_valid_frac: float = 0.2  # label users held out for early stopping
     max_label_users: int = 20_000  # cap on ranker training groups (time bound)
+    # Where the boosters train (``ranker.ranker_engine``): "local" (this process), "ray"
+    # (Ray Train's XGBoostTrainer: ``ranker_ray_workers`` data-parallel workers on the cluster
+    # RAY_ADDRESS names, or a local one), or "auto": Ray above ``ranker_ray_above_rows``
+    # training rows. 50M rows x ~40 features is 8 GB as float32 before XGBoost's own copies;
+    # below it one machine trains faster than Ray Train starts its workers (over a minute per job
+    # on two shared cores: tests/ranking/test_ray_boost.py).
+    ranker_engine: str = "auto"
+    ranker_ray_workers: int = 2
+    ranker_ray_cpus_per_worker: int = 1
+    ranker_ray_above_rows: int = 50_000_000
+    # Ray Train's storage for the workers' result (the boosters): a path every node can
+    # read and write (s3://bucket/prefix on a real cluster); None = a temporary local folder,
+    # right when the cluster's nodes share this machine's disk.
+    ranker_ray_storage: str | None = None
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

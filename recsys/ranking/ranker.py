@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,8 @@ class RankingGroups:
         """The rows of the chosen group indices (kept in their order)."""
         ends = np.cumsum(self.group)
         starts = ends - self.group
-        rows = np.concatenate([np.arange(starts[g], ends[g]) for g in groups])
+        spans = [np.arange(starts[g], ends[g]) for g in groups]
+        rows = np.concatenate(spans) if spans else np.zeros(0, np.int64)
         return RankingGroups(
             self.features[rows],
             self.labels[rows],
@@ -53,6 +55,12 @@ class RankingGroups:
             self.users[groups],
             self.windows[groups],
         )
+
+    def shard(self, rank: int, workers: int) -> RankingGroups:
+        """Every ``workers``-th group from ``rank`` (whole groups: one worker's share)."""
+        if workers == 1:
+            return self
+        return self.take(np.arange(rank, len(self.group), workers))
 
     def concat(self, other: RankingGroups) -> RankingGroups:
         """These groups followed by ``other``'s."""
@@ -95,55 +103,22 @@ class Ranker:
         cfg: PipelineConfig,
         objectives: tuple[str, ...] | None = None,
     ) -> tuple[Ranker, Ranker]:
-        """(final, without fold 0): the objective and number of trees chosen by
-        cross-validation over label users, then one booster on every group.
-
-        Each of ``objectives`` (default ``cfg.objectives``) is trained once per fold of
-        ``cfg.ranker_valid_frac`` of the users with early stopping on that fold; the NDCG@10
-        curves are averaged over folds and the best (objective, trees) kept (validation, never
-        test). Why folds: a single held-out fifth is ~80 users on the demo, and its choice
-        swung from 7 to 282 trees between two trainings on near-identical groups (test
-        NDCG@10 0.19 vs 0.23); every user validating once is less noisy, and the final booster
-        learns from every group. The second model is fold 0's (trained without those users,
-        cut to the chosen trees): what ``fresh_slots`` is chosen with, on fold 0's users.
-        """
-        import xgboost as xgb
-
+        """(final, without fold 0): see ``fit_boosters``; on Ray when ``cfg`` says so
+        (``ranker_engine``, see ``recsys.ranking.ray_boost``), in this process otherwise."""
         objectives = objectives or cfg.objectives
-        fold = data.folds(cfg.ranker_valid_frac)
-        trainable = data.windows > 0  # older windows: training rows in every fold
-        n_folds = int(fold.max()) + 1 if len(fold) else 0
         device = "cuda" if pick_device(None) == "cuda" else "cpu"
-        if len(data.group) < 10 or n_folds < 2:  # too few users to validate on
-            booster, _ = _train(xgb, objectives[0], data, None, names, cfg, device)
-            info = _info(device, objectives[0], {}, cfg.n_estimators, data)
-            model = cls(booster, names, info)
+        engine = ranker_engine(cfg, data)
+        if engine == "ray":
+            from recsys.ranking.ray_boost import fit_on_ray
+
+            final, fold0, info = fit_on_ray(data, names, cfg, objectives, device)
+        else:
+            final, fold0, info = fit_boosters(data, names, cfg, objectives, device)
+            info["engine"] = "local"
+        model = cls(final, names, info)
+        if fold0 is None:
             return model, model
-        curves: dict[str, np.ndarray] = {}
-        first: dict[str, Any] = {}  # objective -> fold 0's booster
-        for objective in objectives:
-            per_fold = []
-            for f in range(n_folds):
-                valid = (fold == f) & ~trainable
-                if not valid.any():
-                    continue
-                train = data.take(np.flatnonzero(~valid))
-                held = data.take(np.flatnonzero(valid))
-                booster, curve = _train(xgb, objective, train, held, names, cfg, device)
-                per_fold.append(curve)
-                if f == 0:
-                    first[objective] = booster
-            curves[objective] = _mean_curve(per_fold)
-        objective = max(curves, key=lambda o: float(curves[o].max()))
-        trees = int(np.argmax(curves[objective])) + 1
-        booster, _ = _train(xgb, objective, data, None, names, cfg, device, rounds=trees)
-        tried = {o: float(c.max()) for o, c in curves.items()}
-        info = _info(device, objective, tried, trees, data) | {"folds": n_folds}
-        if objective not in first:  # no fold-0 users: nobody to choose the slots on anyway
-            return (model := cls(booster, names, info)), model
-        fold0 = first[objective]
-        fold0 = fold0[: min(trees, fold0.num_boosted_rounds())]
-        return cls(booster, names, info), cls(fold0, names, {**info, "fold0_only": True})
+        return model, cls(fold0, names, {**info, "fold0_only": True})
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
@@ -180,6 +155,86 @@ class Ranker:
         booster.set_param({"device": "cpu"})  # inference on CPU: per request, tiny inputs
         meta = json.loads((directory / "ranker_meta.json").read_text())
         return cls(booster, meta["names"], meta["info"])
+
+
+def ranker_engine(cfg: PipelineConfig, data: RankingGroups) -> str:
+    """Where the boosters train, "local" or "ray", for ``cfg.ranker_engine``; "auto" = Ray
+    once the frame has more than ``cfg.ranker_ray_above_rows`` rows (the in-process DMatrix
+    and histograms of such a frame take several times its size)."""
+    if cfg.ranker_engine not in ("auto", "local", "ray"):
+        raise ValueError(f"ranker_engine must be auto, local or ray, got {cfg.ranker_engine!r}")
+    if cfg.ranker_engine == "auto":
+        return "ray" if len(data.labels) > cfg.ranker_ray_above_rows else "local"
+    return cfg.ranker_engine
+
+
+def fit_boosters(
+    data: RankingGroups,
+    names: list[str],
+    cfg: PipelineConfig,
+    objectives: tuple[str, ...],
+    device: str,
+    shard: tuple[int, int] = (0, 1),
+) -> tuple[Any, Any | None, dict]:
+    """(final booster, fold 0's booster or None, info): the objective and number of trees
+    chosen by cross-validation over label users, then one booster on every group.
+
+    Each of ``objectives`` is trained once per fold of ``cfg.ranker_valid_frac`` of the users
+    with early stopping on that fold; the NDCG@10 curves are averaged over folds and the best
+    (objective, trees) kept (validation, never test). Why folds: a single held-out fifth is
+    ~80 users on the demo, and its choice swung from 7 to 282 trees between two trainings on
+    near-identical groups (test NDCG@10 0.19 vs 0.23); every user validating once is less
+    noisy, and the final booster learns from every group. Fold 0's booster (trained without
+    those users, cut to the chosen trees) is what ``fresh_slots`` is chosen with.
+
+    ``shard`` = (rank, workers): this process trains on every ``workers``-th group from
+    ``rank`` (XGBoost's collective, set up by Ray Train, joins the shards into one booster;
+    groups stay whole because LambdaMART compares rows within a group). Every worker takes
+    the same decisions: the validation curves are reduced over all shards.
+    """
+    import xgboost as xgb
+
+    started = time.perf_counter()
+
+    def train(objective, train_groups, valid_groups, rounds=None):
+        return _train(
+            xgb, objective, train_groups.shard(*shard),
+            valid_groups.shard(*shard) if valid_groups is not None else None,
+            names, cfg, device, rounds,
+        )  # fmt: skip
+
+    fold = data.folds(cfg.ranker_valid_frac)
+    trainable = data.windows > 0  # older windows: training rows in every fold
+    n_folds = int(fold.max()) + 1 if len(fold) else 0
+    if len(data.group) < 10 or n_folds < 2:  # too few users to validate on
+        booster, _ = train(objectives[0], data, None)
+        info = _info(device, objectives[0], {}, cfg.n_estimators, data)
+        return booster, None, info | {"fit_seconds": round(time.perf_counter() - started, 1)}
+    curves: dict[str, np.ndarray] = {}
+    first: dict[str, Any] = {}  # objective -> fold 0's booster
+    for objective in objectives:
+        per_fold = []
+        for f in range(n_folds):
+            valid = (fold == f) & ~trainable
+            if not valid.any():
+                continue
+            booster, curve = train(
+                objective, data.take(np.flatnonzero(~valid)), data.take(np.flatnonzero(valid))
+            )
+            per_fold.append(curve)
+            if f == 0:
+                first[objective] = booster
+        curves[objective] = _mean_curve(per_fold)
+    objective = max(curves, key=lambda o: float(curves[o].max()))
+    trees = int(np.argmax(curves[objective])) + 1
+    booster, _ = train(objective, data, None, rounds=trees)
+    tried = {o: float(c.max()) for o, c in curves.items()}
+    info = _info(device, objective, tried, trees, data) | {"folds": n_folds}
+    info["fit_seconds"] = round(time.perf_counter() - started, 1)
+    fold0 = first.get(objective)  # None: no fold-0 users, nobody to choose the slots on
+    if fold0 is not None:
+        fold0 = fold0[: min(trees, fold0.num_boosted_rounds())]
+    return booster, fold0, info
 
 
 def _dmatrix(xgb, data: RankingGroups, names: list[str]):

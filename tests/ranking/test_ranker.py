@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from recsys.ranking.config import PipelineConfig
 from recsys.ranking.ranker import Ranker, RankingGroups
@@ -48,3 +49,29 @@ def test_older_label_windows_train_but_never_validate():
     older.window = np.ones(len(older.group), np.int64)
     final, _ = Ranker.fit(data.concat(older), ["signal", "noise"], CFG, ("binary:logistic",))
     assert final.info["train_groups"] == 120 and final.info["valid_groups"] == 60
+
+
+def test_shards_hold_whole_groups_and_together_every_group():
+    data = _groups(n_users=7, per=3)
+    shards = [data.shard(rank, 3) for rank in range(3)]
+    assert [len(s.group) for s in shards] == [3, 2, 2]
+    assert sorted(np.concatenate([s.users for s in shards]).tolist()) == data.users.tolist()
+    np.testing.assert_array_equal(shards[1].features, data.features[[3, 4, 5, 12, 13, 14]])
+    assert data.shard(0, 1) is data
+    assert len(_groups(n_users=1).shard(1, 2).labels) == 0  # a worker may hold no group
+
+
+def test_the_engine_goes_to_ray_only_above_the_stated_frame_size():
+    from dataclasses import replace
+
+    from recsys.ranking.ranker import ranker_engine
+
+    data = _groups()  # 1,800 rows
+    assert ranker_engine(CFG, data) == "local"
+    assert ranker_engine(replace(CFG, ranker_ray_above_rows=1_799), data) == "ray"
+    assert ranker_engine(replace(CFG, ranker_engine="ray"), data) == "ray"
+    assert ranker_engine(replace(CFG, ranker_engine="local", ranker_ray_above_rows=0), data) == (
+        "local"
+    )
+    with pytest.raises(ValueError, match="ranker_engine"):
+        ranker_engine(replace(CFG, ranker_engine="spark"), data)

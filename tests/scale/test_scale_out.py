@@ -4,7 +4,8 @@ A two-node Ray cluster (`ray start`, separate processes) and an S3-compatible se
 the real `recsys` commands with only the environment pointing them there: `embed --engine ray`
 writes the feature store into the bucket (the job's own report says which Ray nodes encoded
 the rows), `train` and `index` read it back, two `recsys serve` replicas on the same workspace
-and store answer identically, and a newly published run reaches both through hot reload.
+and store answer identically, and a newly published run — its ranker trained by XGBoost on
+the cluster (Ray Train, one worker per node) — reaches both through hot reload.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from serving.process import HOST, free_port, start_server, stop_server, wait_ready
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 RECSYS = Path(sys.executable).parent / "recsys"  # the installed command, as a user runs it
 STORE_PREFIX = "store"
@@ -154,11 +155,16 @@ def test_scale_out_ray_cluster_object_store_and_replicas(
         assert a == b, "replicas disagree"
         assert all(len(a[u]["items"]) == K and a[u]["model_version"] == first for u in users)
 
-        # --- a new run, published while both serve: each picks it up ------------------------
-        recsys(ws, "train", env=env)
+        # --- a new run, its ranker trained on the cluster, published while both serve ------
+        (ws / "pipeline.json").write_text(json.dumps({"ranker_engine": "ray"}))
+        recsys(ws, "train", env=ray_env, timeout=900)
         recsys(ws, "index", env=env)
         second = served_run(ws)
         assert second != first
+        manifest = json.loads((ws / "artifacts" / second / "manifest.json").read_text())
+        ranker = manifest["pipeline"]["ranker"]
+        # one Ray Train worker per one-CPU node: both nodes trained the booster
+        assert ranker["engine"] == "ray" and set(ranker["ray_nodes"]) == ray_cluster.node_ids
         wait_for_version(bases, second)
         a, b = (recommendations(base, users) for base in bases)
         assert a == b, "replicas disagree after the reload"
