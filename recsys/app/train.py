@@ -12,6 +12,7 @@ to the canonical interactions first. A popularity model is kept next to it for t
 from __future__ import annotations
 
 import json
+import resource
 import time
 from datetime import UTC, datetime
 
@@ -77,6 +78,9 @@ def run_train(
     pipeline.save(run.model_dir(PIPELINE))
     Popularity.fit(catalog.interactions, vocab).save(run.model_dir(Popularity.name))
     seconds = round(time.perf_counter() - start, 1)
+    # the throughput a scale run reports: interactions fitted per second of the whole fit
+    rate = round(catalog.interactions.height / max(seconds, 1e-9))
+    peak_gb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)  # KiB
     ranker = pipeline.ranker.info if pipeline.ranker else {}
     run.write_manifest(
         {
@@ -84,6 +88,8 @@ def run_train(
             "dataset": catalog.summary(),
             "models": [PIPELINE, Popularity.name],
             "fit_seconds": {PIPELINE: seconds},
+            "interactions_per_second": rate,
+            "peak_rss_gb": peak_gb,  # of the train process so far (Linux ru_maxrss)
             "update": update,
             "pipeline": {
                 "modalities": pipeline.modalities,
@@ -107,6 +113,8 @@ def run_train(
     valid = ranker.get("valid_ndcg10")
     shown = f"{valid:.3f}" if valid is not None else "n/a"
     return (
-        f"train: {run.name} (pipeline {mode} in {seconds}s; content {pipeline.modalities or 'none'}"
+        f"train: {run.name} (pipeline {mode} in {seconds}s, {rate:,} interactions/s, peak RSS "
+        f"{peak_gb} GB; content "
+        f"{pipeline.modalities or 'none'}"
         f"; ranker {ranker.get('trees')} trees, held-out label NDCG@10 {shown})"
     )

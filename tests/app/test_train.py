@@ -40,6 +40,10 @@ def test_train_then_update_writes_runs_and_keeps_the_ranker(tiny_workspace):
     assert manifest["pipeline"]["tower"] is True
     # serving replays the event log from here: taken before training read it
     assert manifest["events_cutoff"] <= manifest["created_at"]
+    # a scale run's figures: throughput over the whole fit and the process's peak memory
+    rate = manifest["interactions_per_second"]
+    assert rate > 0 and f"{rate:,} interactions/s" in summary
+    assert 0.1 < manifest["peak_rss_gb"] < 64 and "peak RSS" in summary
 
     # new interactions by a brand-new user, then `train --update`
     catalog = load_workspace_catalog(ws)
