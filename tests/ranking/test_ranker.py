@@ -75,3 +75,18 @@ def test_the_engine_goes_to_ray_only_above_the_stated_frame_size():
     )
     with pytest.raises(ValueError, match="ranker_engine"):
         ranker_engine(replace(CFG, ranker_engine="spark"), data)
+
+
+def test_above_the_cap_the_folds_come_from_a_sample_and_the_final_booster_sees_all():
+    from dataclasses import replace
+
+    data = _groups(n_users=120)
+    final, fold0 = Ranker.fit(
+        data, ["signal", "noise"], replace(CFG, ranker_cv_max_groups=50), ("binary:logistic",)
+    )
+    info = final.info
+    assert info["cv_groups"] == 50 and info["valid_groups"] == 50
+    assert info["train_groups"] == 120 and info["rows"] == 120 * 30
+    assert fold0.booster.num_boosted_rounds() <= info["trees"]
+    s = final.predict(data.features)
+    assert s[data.labels == 1].mean() > s[data.labels == 0].mean()
