@@ -296,6 +296,11 @@ class FeatureStore(JobLogMixin):
         complete = self.complete_versions(entity, modality)
         rows, version = newest_rows(arrow, encoder_version, as_of=stamp, complete=complete)
         matrix, present = align(*to_numpy(rows), vocab)
+        del arrow, rows
+        # Arrow's allocator keeps what a read freed for later reads: after the 100k-item
+        # text, image and fused tables a server held 1.3 GB of it (RSS 3.2 vs 1.9 GB), in
+        # every worker, for reads that happen once per load
+        pa.default_memory_pool().release_unused()
         return AlignedVectors(name, matrix, present, version, int(table.version), stamp)
 
     def get(

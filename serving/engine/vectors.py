@@ -177,10 +177,14 @@ def require_modalities(loaded: Mapping[str, ModalityVectors], needed: Iterable[s
 
 def _normalised(modality: str, found: AlignedVectors, vocab: IdVocab) -> ModalityVectors:
     # a non-finite row (a failed encoder output) would win or lose every inner product
-    present = found.present & np.isfinite(found.matrix).all(axis=1)
-    rows = found.matrix[present]
-    matrix = np.zeros_like(found.matrix, dtype=np.float32)  # (n, d)
-    matrix[present] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    matrix = np.asarray(found.matrix, dtype=np.float32)  # (n, d)
+    if not matrix.flags.writeable:
+        matrix = matrix.copy()
+    present = found.present & np.isfinite(matrix).all(axis=1)
+    # in place: the read's array is this space's alone, and a 100k x 1,702 table is 650 MB,
+    # so every temporary copy is one more the allocator may keep
+    matrix[~present] = 0.0
+    np.divide(matrix, np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12), out=matrix)
     mean, std = _pair_stats(matrix[present])
     ann = in_memory_search(matrix, present, vocab)
     return ModalityVectors(

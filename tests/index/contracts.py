@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,9 @@ class IndexContract:
             after = loaded.search(catalog.queries, k=15, exclude=exclude)
             np.testing.assert_array_equal(before[0], after[0])
             np.testing.assert_allclose(before[1], after[1], rtol=1e-6)
+            maps = Path("/proc/self/maps")
+            if mmap and maps.exists():  # the vectors stay in the file, shared between workers
+                assert str((tmp_path / "ix").resolve()) in maps.read_text()
 
     def test_manifest_content(self, built, tmp_path):
         built.save(tmp_path / "ix", lineage={"source": "item_text"})
