@@ -32,6 +32,15 @@ ExactFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # ids an index ranks just below the k-th are re-scored too: its SIMD kernels round
 # differently from the exact scorer, so near-ties at the cut could otherwise swap
 EXACT_MARGIN = 16
+# A filter passing at most this share of an index's items (and at most FILTERED_EXACT_ROWS
+# of them) is answered by exact scores over the passing rows, not by widening the ANN
+# search: a genre + year filter at 100k items passes thousands, and an HNSW search asked for
+# enough of them to survive the filter runs a beam of thousands (filtered requests p50
+# 370 ms, max 2.1 s; with exact scoring up to half the catalog, p50 74 ms, max 118 ms;
+# unfiltered ~20 ms). Above it the fetch starts at what the pass rate says is needed.
+FILTERED_EXACT_SHARE = 0.5
+FILTERED_EXACT_ROWS = 20_000
+FILTERED_BLOCK = 4_096  # rows reconstructed at a time (bounded temporaries)
 
 
 @register_source
@@ -62,6 +71,13 @@ class AnnSource(CandidateSource):
         q = np.asarray(query, np.float32).ravel()  # (D,)
         want = k + (EXACT_MARGIN if self.exact is not None else 0)
         fetch, total = want, self.index.count
+        if request.allowed is not None:
+            passing, share = self._passing(request)
+            if passing is not None:
+                return self._exact_over(passing, q, k)
+            # fetch what should hold ``want`` passing items at the filter's pass rate (with
+            # room for chance), instead of doubling from ``want`` through several searches
+            fetch = int(np.ceil(want * 1.5 / max(share, 1e-9)))
         while True:
             found, scores = self.index.search(q[None], min(fetch, total), [request.exclude])
             ids, scores = found[0], scores[0]
@@ -78,6 +94,35 @@ class AnnSource(CandidateSource):
             order = np.lexsort((ids, -scores))  # exact scores best first, ties by id
             ids, scores = ids[order], scores[order]
         return SourceResult(self.name, ids[:k], scores[:k])
+
+    def _passing(self, request: CandidateRequest) -> tuple[np.ndarray | None, float]:
+        """(the ids the filter lets through less the excluded, when few enough to score them
+        all, else None; the share of the index's items it lets through)."""
+        every = self.index.ids()
+        passing = every[request.allows(every)]
+        share = len(passing) / max(len(every), 1)
+        if len(passing) > min(FILTERED_EXACT_SHARE * len(every), FILTERED_EXACT_ROWS):
+            return None, share
+        return passing[~np.isin(passing, request.exclude)], share
+
+    def _exact_over(self, ids: np.ndarray, q: np.ndarray, k: int) -> SourceResult:
+        if self.exact is not None:
+            scores = np.asarray(self.exact(ids, q), np.float32)
+        else:  # the index's own vectors, its metric's "higher is better"
+            blocks = [
+                self._scores(self.index.reconstruct(ids[lo : lo + FILTERED_BLOCK]), q)
+                for lo in range(0, len(ids), FILTERED_BLOCK)
+            ]
+            scores = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        keep = np.isfinite(scores)
+        ids, scores = ids[keep], scores[keep]
+        order = np.lexsort((ids, -scores))[:k]  # best first, ties by id
+        return SourceResult(self.name, ids[order], scores[order])
+
+    def _scores(self, vectors: np.ndarray, q: np.ndarray) -> np.ndarray:
+        if self.index.metric == "l2":
+            return -np.square(vectors - q[None, :]).sum(axis=1).astype(np.float32)
+        return (vectors @ q).astype(np.float32)
 
     def _history_vector(self, history: np.ndarray) -> np.ndarray | None:
         known = history[IdVocab(self.index.ids()).index(history) >= 0]

@@ -262,3 +262,25 @@ def test_sparse_row_helpers_match_the_dense_matrix_to_the_bit():
     np.testing.assert_array_equal(block(matrix, rows, picked), dense[rows][:, picked])
     empty = sp.csr_matrix((40, 40), dtype=np.float32)
     assert len(row_sums(empty, rows)[0]) == 0 and not block(empty, rows, picked).any()
+
+
+@pytest.mark.parametrize("kind", ["faiss-flat", "faiss-hnsw"])
+@pytest.mark.parametrize("share", [0.03, 0.5])  # few pass: exact over them; many: widened ANN
+def test_ann_source_under_a_filter_finds_the_best_allowed_items(kind, share):
+    rng = np.random.default_rng(1)
+    ids = np.arange(5, 3005, dtype=np.int64) * 3
+    vectors = rng.standard_normal((len(ids), 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    source = AnnSource(create_index(kind).build(ids, vectors), name="ann")
+    allowed = set(ids[rng.random(len(ids)) < share].tolist())
+    q = vectors[7]
+    excluded = ids[np.argsort(-(vectors @ q))[:3]]  # the three nearest are already seen
+    request = CandidateRequest(
+        vector=q, exclude=excluded, allowed=lambda found: np.isin(found, list(allowed))
+    )
+    got = source.generate(request, k=10)
+    passing = np.array([i for i in ids if i in allowed and i not in set(excluded)])
+    truth = passing[np.argsort(-(vectors[np.searchsorted(ids, passing)] @ q))[:10]]
+    assert set(got.ids.tolist()) <= allowed and not set(got.ids.tolist()) & set(excluded)
+    assert len(set(got.ids.tolist()) & set(truth.tolist())) >= 9  # HNSW may miss one
+    assert (np.diff(got.scores) <= 1e-6).all()
