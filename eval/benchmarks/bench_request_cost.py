@@ -34,8 +34,9 @@ from recsys.models.als import ALS
 from recsys.models.ease import EASE
 from recsys.models.itemknn import ItemKNN
 from recsys.ranking import ContentSpace, PipelineConfig, RankingPipeline, RankRequest
+from recsys.ranking.boosting import RankingGroups
 from recsys.ranking.features import feature_names
-from recsys.ranking.ranker import Ranker, RankingGroups
+from recsys.ranking.ranker import Ranker
 from recsys.ranking.stage1 import ItemFacts, Stage1
 
 DIMS = {"image": 512, "text": 384}

@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from recsys.ranking.boosting import RankingGroups, fit_boosters
 from recsys.ranking.config import PipelineConfig
-from recsys.ranking.ranker import RankingGroups, fit_boosters
 
 BOOSTERS = ("final", "fold0")
 

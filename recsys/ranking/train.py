@@ -27,10 +27,11 @@ from recsys.core.interactions import IdVocab, positives, user_item_matrix
 from recsys.core.splits import per_user_temporal
 from recsys.models.base import top_k
 from recsys.models.ease import EASE
+from recsys.ranking.boosting import RankingGroups
 from recsys.ranking.config import PipelineConfig
 from recsys.ranking.fresh import choose_fresh_slots
 from recsys.ranking.pipeline import COLD, QUERY, WARM, RankingPipeline, RankRequest
-from recsys.ranking.ranker import Ranker, RankingGroups
+from recsys.ranking.ranker import Ranker
 from recsys.ranking.stage1 import ContentSpace, ease_fits, fit_stage1
 
 log = logging.getLogger(__name__)

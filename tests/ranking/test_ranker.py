@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recsys.ranking.boosting import RankingGroups
 from recsys.ranking.config import PipelineConfig
-from recsys.ranking.ranker import Ranker, RankingGroups
+from recsys.ranking.ranker import Ranker
 
 CFG = PipelineConfig(n_estimators=80, early_stopping_rounds=10, min_child_weight=1.0)
 
@@ -64,7 +65,7 @@ def test_shards_hold_whole_groups_and_together_every_group():
 def test_the_engine_goes_to_ray_only_above_the_stated_frame_size():
     from dataclasses import replace
 
-    from recsys.ranking.ranker import ranker_engine
+    from recsys.ranking.boosting import ranker_engine
 
     data = _groups()  # 1,800 rows
     assert ranker_engine(CFG, data) == "local"
