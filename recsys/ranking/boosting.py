@@ -105,8 +105,8 @@ def fit_boosters(
     noisy, and the final booster learns from every group. Fold 0's booster (trained without
     those users, cut to the chosen trees) is what ``fresh_slots`` is chosen with. Above
     ``cfg.ranker_cv_max_groups`` groups the folds are cut from a seeded sample of that many
-    (the final booster still learns from all): boosting time grows with the rows, and at 100k
-    items the 11 cross-validation fits of 20k users' groups took most of `recsys train`.
+    (the final booster still learns from all): boosting time grows with the rows, and the
+    cross-validation is 5 fits per objective.
 
     ``shard`` = (rank, workers): this process trains on every ``workers``-th group from
     ``rank`` (XGBoost's collective, set up by Ray Train, joins the shards into one booster;

@@ -116,9 +116,10 @@ class PipelineConfig:
     ranker_valid_frac: float = 0.2  # label users held out for early stopping
     max_label_users: int = 20_000  # cap on ranker training groups (time bound)
     # Cross-validation (objective, trees) runs on at most this many groups, a seeded sample;
-    # the final booster trains on every group. A time bound, not a fitted value: the demo
-    # (~2k groups per ranker) and MovieLens stay whole; at 100k items 20k users' groups x 11
-    # fits per ranker kept two cores boosting for most of an hour.
+    # the final booster trains on every group. A time bound for label sets near
+    # ``max_label_users``, not a fitted value; the demo, MovieLens and the 100k-item scale run
+    # (3,201 warm requests, 896k rows) stay whole. There the 11 fits per ranker on ~900k rows
+    # are what kept two cores boosting for most of the 44-minute `recsys train`.
     ranker_cv_max_groups: int = 5_000
     # Where the boosters train (``ranker.ranker_engine``): "local" (this process), "ray"
     # (Ray Train's XGBoostTrainer: ``ranker_ray_workers`` data-parallel workers on the cluster
