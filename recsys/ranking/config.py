@@ -116,10 +116,10 @@ class PipelineConfig:
     ranker_valid_frac: float = 0.2  # label users held out for early stopping
     max_label_users: int = 20_000  # cap on ranker training groups (time bound)
     # Cross-validation (objective, trees) runs on at most this many groups, a seeded sample;
-    # the final booster trains on every group. A time bound for label sets near
-    # ``max_label_users``, not a fitted value; the demo, MovieLens and the 100k-item scale run
-    # (3,201 warm requests, 896k rows) stay whole. There the 11 fits per ranker on ~900k rows
-    # are what kept two cores boosting for most of the 44-minute `recsys train`.
+    # the final booster trains on every group. A time bound, not a fitted value: the demo and
+    # MovieLens stay whole, as do the 100k-item scale run's warm and cold rankers (3,201 and
+    # 2,949 requests); its query ranker (15,570 text-query requests, 3.4M rows, 6 fits) is
+    # what kept two cores boosting for most of a 44-minute `recsys train` before this cap.
     ranker_cv_max_groups: int = 5_000
     # Where the boosters train (``ranker.ranker_engine``): "local" (this process), "ray"
     # (Ray Train's XGBoostTrainer: ``ranker_ray_workers`` data-parallel workers on the cluster
