@@ -118,8 +118,8 @@ class PipelineConfig:
     # Cross-validation (objective, trees) runs on at most this many groups, a seeded sample;
     # the final booster trains on every group. A time bound, not a fitted value: the demo and
     # MovieLens stay whole, as do the 100k-item scale run's warm and cold rankers (3,201 and
-    # 2,949 requests); its query ranker (15,570 text-query requests, 3.4M rows, 6 fits) is
-    # what kept two cores boosting for most of a 44-minute `recsys train` before this cap.
+    # 2,949 requests); its query ranker (15,570 text-query requests, 3.4M rows, 6 fits) took
+    # ~17 of the 44 minutes of its `recsys train` before this cap.
     ranker_cv_max_groups: int = 5_000
     # Where the boosters train (``ranker.ranker_engine``): "local" (this process), "ray"
     # (Ray Train's XGBoostTrainer: ``ranker_ray_workers`` data-parallel workers on the cluster
