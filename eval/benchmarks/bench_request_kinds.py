@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love story")
+from eval.benchmarks.bench_serving import QUERIES  # the mood queries the HTTP mix sends
 
 
 def request_kinds(engine, rng: np.random.Generator, n: int) -> dict[str, Callable[[int], object]]:
