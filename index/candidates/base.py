@@ -34,6 +34,10 @@ class CandidateRequest:
         allowed: filters (genre, year…) as a predicate over item ids, asked only about the
             ids a source is about to propose, so a filter costs nothing per catalog item;
             None = everything allowed.
+        allowed_ids: the ids ``allowed`` lets through, sorted, when the caller holds them
+            anyway (a filter mask over its catalog, turned into ids once per request): an ANN
+            source then scores a selective filter's items exactly without asking ``allowed``
+            about its whole index.
     """
 
     history: np.ndarray = field(default_factory=lambda: _ids(None))
@@ -41,6 +45,7 @@ class CandidateRequest:
     vector: np.ndarray | None = None
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     allowed: AllowFn | None = None
+    allowed_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "history", _ids(self.history))

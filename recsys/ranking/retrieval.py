@@ -125,11 +125,16 @@ class Retrieval:
                  for m, s in self.stage1.content.items()]
             )  # fmt: skip
         allow: AllowFn | None = None
+        ids = self.stage1.vocab.ids
         if allowed is not None:
             mask, vocab = allowed, self.stage1.vocab
             allow = lambda found: mask[vocab.index(found)]  # noqa: E731
-        ids = self.stage1.vocab.ids
-        return CandidateRequest(exclude=ids[exclude], vectors=vectors, allowed=allow)
+        return CandidateRequest(
+            exclude=ids[exclude],
+            vectors=vectors,
+            allowed=allow,
+            allowed_ids=ids[allowed] if allowed is not None else None,  # vocab ids: sorted
+        )
 
     # ------------------------------------------------------------------ building
     def _add(
