@@ -303,6 +303,16 @@ class FeatureStore(JobLogMixin):
         pa.default_memory_pool().release_unused()
         return AlignedVectors(name, matrix, present, version, int(table.version), stamp)
 
+    def read_state(self, entity: str, modality: str) -> tuple[int, int] | None:
+        """What a default ``aligned`` read of the table depends on: (table version,
+        completions version); None when there is no table.
+
+        Two reads at the same state over the same vocabulary return the same rows, so a
+        caller may keep a copy keyed by it (``serving.engine.vector_cache``) and skip the read.
+        """
+        table = self._open(table_name(entity, modality))
+        return None if table is None else (int(table.version), self.completions_version())
+
     def get(
         self,
         entity: str,

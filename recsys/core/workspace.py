@@ -54,6 +54,11 @@ class Workspace:
         return self.root / "events"
 
     @property
+    def cache_dir(self) -> Path:
+        """Copies derived from other parts (safe to delete: they are rebuilt on demand)."""
+        return self.root / "cache"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
-from features.store import AlignedVectors, FeatureStore
-from index import Index, create_index
+from features.store import AlignedVectors, FeatureStore, table_name
+from index import Index
 from recsys.core.interactions import IdVocab
+from serving.engine.vector_cache import Cached, cache_key, cached
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 # spaces of "more like this", explanations and taste vectors. ratings/review_text vectors
 # feed training, not item-to-item similarity a person would recognise.
 SERVED_MODALITIES = ("text", "image", "video", "fused")
-FLAT_KIND = "faiss-flat"  # exact search (index.faiss_kinds.FlatIndex)
+EXACT_KIND = "exact-scan"  # ExactScan: no index, the rows themselves
 
 
 class StoreUnavailableError(RuntimeError):
@@ -56,42 +58,50 @@ class IndexSearch:
         return pos[keep], scores[0][keep]
 
 
-class InMemorySearch(IndexSearch):
-    """Exact search over the ``present`` rows of ``matrix``, its index built on first use.
+class ExactScan(IndexSearch):
+    """Exact top-k over the ``present`` rows of ``matrix``, scanned in blocks of rows.
 
-    Why not at load, of the kind the size calls for: at 100k items that meant HNSW graphs over
-    the text, image and fused vectors in every worker (most of the 247 s to /ready, and a
-    private copy of each modality's vectors), while the fused space is then searched with
-    the run's published index anyway and the others serve only "more like this" in one
-    modality and text search. Built on a request, it must be quick to build: FAISS flat, a
-    copy of the rows (0.2 s at 100k x 1,280-d), ~30 ms a search there on one core. A catalog
-    where that is too slow publishes an ANN index for the space (`recsys index`).
+    The served modalities' default search ("more like this" in one modality, text search).
+    Why a scan of the matrix and no index: the matrix is memory-mapped and shared by every
+    worker (``vector_cache``); an index of it, even FAISS flat, is a private copy per worker
+    (512 MB for 100k x 1,280-d), and the HNSW graphs built at load once took most of 247 s to
+    /ready. A scan reads the rows where they lie: ~30 ms a search at 100k x 1,280-d on one
+    core. A catalog where that is too slow publishes an ANN index for the space
+    (`recsys index`). Per search it allocates one block of scores, never a catalog-sized array.
     """
 
+    BLOCK = 8192
+
     def __init__(self, matrix: np.ndarray, present: np.ndarray, vocab: IdVocab):
-        super().__init__(None, vocab)  # type: ignore[arg-type]  # built by _built()
+        super().__init__(None, vocab)  # type: ignore[arg-type]  # no index: the matrix is it
         self._matrix, self._present = matrix, present
-        self._lock = threading.Lock()
 
     @property
     def kind(self) -> str:
-        return FLAT_KIND
+        return EXACT_KIND
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        self._built()
-        return super().search(query, k)
+        q = np.asarray(query, np.float32).reshape(-1)
+        best_rows, best_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        for start in range(0, len(self._matrix), self.BLOCK):
+            scores = self._matrix[start : start + self.BLOCK] @ q  # (block,)
+            scores[~self._present[start : start + self.BLOCK]] = -np.inf
+            top = _top(scores, k)
+            best_rows = np.concatenate([best_rows, top + start])
+            best_scores = np.concatenate([best_scores, scores[top]])
+            keep = _top(best_scores, k)
+            best_rows, best_scores = best_rows[keep], best_scores[keep]
+        order = np.argsort(-best_scores, kind="stable")
+        rows, scores = best_rows[order], best_scores[order]
+        real = np.isfinite(scores)  # fewer present rows than k
+        return rows[real], scores[real]
 
-    def _built(self) -> None:
-        with self._lock:  # requests run on threads: one build, the others wait for it
-            if self.index is None:
-                rows = np.flatnonzero(self._present)
-                index = create_index(FLAT_KIND)
-                self.index = index.build(self.vocab.ids[rows], self._matrix[rows])
 
-
-def in_memory_search(matrix: np.ndarray, present: np.ndarray, vocab: IdVocab) -> IndexSearch:
-    """Search over the ``present`` rows of ``matrix`` (n, d); see ``InMemorySearch``."""
-    return InMemorySearch(matrix, present, vocab)
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``scores`` (unordered)."""
+    if len(scores) <= k:
+        return np.arange(len(scores))
+    return np.argpartition(-scores, k - 1)[:k]
 
 
 @dataclass(frozen=True)
@@ -101,17 +111,18 @@ class ModalityVectors:
     Attributes:
         name: modality name (``text`` …) or ``hybrid`` for the ranker's item tower.
         table: where the rows came from (feature table name, or the model name).
-        version: LanceDB table version the rows were read at (reuse across reloads).
+        state: the store state the rows were read at (``FeatureStore.read_state``; reuse
+            across reloads), None when not read from a store.
     """
 
     name: str
     table: str
-    matrix: np.ndarray  # (n, d) float32, zero rows where missing
+    matrix: np.ndarray  # (n, d) float32, zero rows where missing; memory-mapped when cached
     present: np.ndarray  # (n,) bool
     ann: IndexSearch
     pair_mean: float  # typical cosine of two random items (to tell "high" similarity)
     pair_std: float
-    version: int = -1
+    state: tuple[int, int] | None = None
 
     def zscore(self, sims: np.ndarray) -> np.ndarray:
         return (sims - self.pair_mean) / max(self.pair_std, 1e-3)
@@ -122,38 +133,49 @@ def load_modalities(
     vocab: IdVocab,
     previous: dict[str, ModalityVectors] | None = None,
     previous_vocab: IdVocab | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, ModalityVectors]:
     """Every served item modality in the store, aligned to ``vocab``; missing tables skipped.
 
-    A table whose LanceDB version and item vocabulary are unchanged since ``previous`` is
-    reused as is, so a hot reload of new models does not rebuild unchanged vector indexes.
+    A table whose store state and item vocabulary are unchanged since ``previous`` is reused
+    as is (a hot reload of new models reads no vectors). Otherwise the normalised rows come
+    from ``cache_dir`` (``vector_cache``: written by the first worker at this state, mapped
+    by all), read from the store only on a miss.
 
     Raises:
         StoreUnavailableError: the store exists (or is remote) but cannot be read.
     """
     if not FeatureStore.exists(uri):  # before `recsys embed`: serve without content vectors
         return {}
+    same_vocab = previous_vocab is not None and np.array_equal(previous_vocab.ids, vocab.ids)
+    out = {}
     try:
         store = FeatureStore(uri)
-        tables = {m: store.aligned("item", m, vocab) for m in SERVED_MODALITIES}
+        for modality in SERVED_MODALITIES:
+            state = store.read_state("item", modality)
+            old = (previous or {}).get(modality)
+            if state is None:
+                continue
+            if same_vocab and old is not None and old.state == state:
+                out[modality] = old
+                continue
+            table = table_name("item", modality)
+            matrix, present, meta = cached(
+                cache_dir,
+                cache_key(table, state, vocab),
+                partial(_read, store, modality, vocab),
+            )
+            if not present.any():
+                log.warning(
+                    "%s has no vectors of catalog items: modality %s skipped", table, modality
+                )
+                continue
+            ann = ExactScan(matrix, present, vocab)
+            mean, std = meta["pair_mean"], meta["pair_std"]
+            out[modality] = ModalityVectors(modality, table, matrix, present, ann, mean, std, state)
     except (OSError, RuntimeError) as exc:  # LanceDB reports I/O and connection errors so
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StoreUnavailableError(f"the feature store cannot be read: {first}") from exc
-    same_vocab = previous_vocab is not None and np.array_equal(previous_vocab.ids, vocab.ids)
-    out = {}
-    for modality, found in tables.items():
-        if found is None:
-            continue
-        old = (previous or {}).get(modality)
-        if same_vocab and old is not None and old.version == found.table_version:
-            out[modality] = old
-            continue
-        if not found.present.any():
-            log.warning(
-                "%s has no vectors of catalog items: modality %s skipped", found.table, modality
-            )
-            continue
-        out[modality] = _normalised(modality, found, vocab)
     return out
 
 
@@ -175,7 +197,15 @@ def require_modalities(loaded: Mapping[str, ModalityVectors], needed: Iterable[s
         )
 
 
-def _normalised(modality: str, found: AlignedVectors, vocab: IdVocab) -> ModalityVectors:
+def _read(store: FeatureStore, modality: str, vocab: IdVocab) -> Cached:
+    found = store.aligned("item", modality, vocab)
+    if found is None:  # dropped between its state and this read
+        raise StoreUnavailableError(f"table {table_name('item', modality)} vanished mid-read")
+    return _normalised(found)
+
+
+def _normalised(found: AlignedVectors) -> Cached:
+    """Unit rows (zero where absent or non-finite) and the pair statistics of one read."""
     # a non-finite row (a failed encoder output) would win or lose every inner product
     matrix = np.asarray(found.matrix, dtype=np.float32)  # (n, d)
     if not matrix.flags.writeable:
@@ -185,18 +215,15 @@ def _normalised(modality: str, found: AlignedVectors, vocab: IdVocab) -> Modalit
     # so every temporary copy is one more the allocator may keep
     matrix[~present] = 0.0
     np.divide(matrix, np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12), out=matrix)
-    mean, std = _pair_stats(matrix[present])
-    ann = in_memory_search(matrix, present, vocab)
-    return ModalityVectors(
-        modality, found.table, matrix, present, ann, mean, std, found.table_version
-    )
+    mean, std = _pair_stats(matrix, np.flatnonzero(present))
+    return matrix, present, {"table": found.table, "pair_mean": mean, "pair_std": std}
 
 
-def _pair_stats(rows: np.ndarray, pairs: int = 2000) -> tuple[float, float]:
+def _pair_stats(matrix: np.ndarray, rows: np.ndarray, pairs: int = 2000) -> tuple[float, float]:
     if len(rows) < 2:
         return 0.0, 1.0
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, len(rows), pairs), rng.integers(0, len(rows), pairs)
-    a, b = a[a != b], b[a != b]
-    sims = np.einsum("ij,ij->i", rows[a], rows[b])
+    a, b = rows[a[a != b]], rows[b[a != b]]
+    sims = np.einsum("ij,ij->i", matrix[a], matrix[b])
     return float(sims.mean()), float(sims.std())

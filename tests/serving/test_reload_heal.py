@@ -151,7 +151,8 @@ def test_a_store_read_error_fails_the_load(private_ws, engine, encoders, monkeyp
 
     state = ServiceState(_settings(private_ws), Metrics(), encoders)
     state.install(engine)
-    monkeypatch.setattr(FeatureStore, "aligned", unreachable)
+    # every load asks the store for its tables' states (vectors come from the cache or a reuse)
+    monkeypatch.setattr(FeatureStore, "read_state", unreachable)
     assert state.reload() is None
     assert isinstance(state.failure.error, StoreUnavailableError)
     assert "connection reset" in state.load_error
