@@ -15,6 +15,7 @@ from serving.engine.items import ItemTable
 from serving.engine.models import RunModels, load_run_models
 from serving.engine.spaces import index_version, with_published_index
 from serving.engine.vectors import ModalityVectors, load_modalities
+from serving.engine.warm import mapped_files, read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,13 @@ def load_snapshot(
     catalog = load_workspace_catalog(ws)
     items = ItemTable.from_catalog(catalog)
     models = load_run_models(run, items.vocab)
+    vector_cache = ws.cache_dir / "vectors"
     modalities = load_modalities(
         ws.lancedb_uri,
         items.vocab,
         previous.modalities if previous else None,
         previous.items.vocab if previous else None,
+        cache_dir=vector_cache,
     )
     content_space = modalities.get("fused") or modalities.get("text")
     content_space = with_published_index(run, content_space, items.vocab)
@@ -78,11 +81,13 @@ def load_snapshot(
         index_version=index_version(run, content_space),
         load_seconds=time.perf_counter() - start,
     )
+    ahead = read_ahead(mapped_files([run.path, vector_cache]))
     log.info(
-        "loaded run %s: %d items, modalities %s, in %.1fs",
+        "loaded run %s: %d items, modalities %s, in %.1fs; reading %.0f MB of mapped files ahead",
         run.name,
         len(items),
         sorted(modalities),
         snap.load_seconds,
+        ahead / 1e6,
     )
     return snap
