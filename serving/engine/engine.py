@@ -152,6 +152,9 @@ class RecommendationEngine:
         return self.snap.catalog.resolve_media(rel) if rel else None
 
     def modality(self, name: str) -> ModalityVectors:
+        space = self.snap.content_space
+        if space is not None and space.name == name:
+            return space  # the same rows, searched with the run's published index when it has one
         if name in self.snap.modalities:
             return self.snap.modalities[name]
         table = table_name("item", name) if name in ITEM_MODALITIES else name

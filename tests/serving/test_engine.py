@@ -22,6 +22,10 @@ def test_published_index_is_used_and_agrees_with_in_memory(
     published = RecommendationEngine.load(serving_ws, encoders, previous=engine)
     assert published.index_version == "faiss-flat@run-indexed"
     assert published.snap.modalities["text"] is text  # unchanged table reused, not rebuilt
+    assert published.modality("text").ann.published  # "more like this" searches it too
+    item = int(ids[0])
+    a = [r.item_id for r in published.similar(item, k=5, modality="text")]
+    assert a == [r.item_id for r in engine.similar(item, k=5, modality="text")]  # exact, both
     for user in (1, 2, 3):
         a = [r.item_id for r in published.recommend(user_id=user, k=5).items]
         b = [r.item_id for r in engine.recommend(user_id=user, k=5).items]
