@@ -171,7 +171,7 @@ def _mb(n: int) -> float:
 
 
 def memory_summary(tree: list[ProcessMemory], root: int, workers: int) -> dict:
-    """Totals over the server's process tree and each worker's RSS/PSS, in MB.
+    """Totals over the server's process tree and each worker's RSS/PSS/private, in MB.
 
     With one worker the root process serves; with more, uvicorn's root only supervises and the
     workers are its children, less multiprocessing's resource tracker (a helper, not a worker).
@@ -186,17 +186,25 @@ def memory_summary(tree: list[ProcessMemory], root: int, workers: int) -> dict:
         "rss_mb": _mb(sum(m.rss_bytes for m in tree)),
         "pss_mb": _mb(sum(m.pss_bytes for m in tree)),
         "worker_memory": [
-            {"pid": m.pid, "rss_mb": _mb(m.rss_bytes), "pss_mb": _mb(m.pss_bytes)} for m in served
+            {
+                "pid": m.pid,
+                "rss_mb": _mb(m.rss_bytes),
+                "pss_mb": _mb(m.pss_bytes),
+                "private_mb": _mb(m.private_bytes),
+            }
+            for m in served
         ],
     }
 
 
 def print_table(result: dict) -> None:
-    per_worker = ", ".join(f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}" for w in result["worker_memory"])
+    per_worker = ", ".join(
+        f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}/{w['private_mb']:.0f}" for w in result["worker_memory"]
+    )
     print(
         f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s; after "
         f"the runs, {result['processes']} processes: RSS {result['rss_mb']:.0f} MB, PSS "
-        f"{result['pss_mb']:.0f} MB; {result['workers']} worker(s) RSS/PSS MB: {per_worker}"
+        f"{result['pss_mb']:.0f} MB; {result['workers']} worker(s) RSS/PSS/private MB: {per_worker}"
     )
     head = ("route", "conns", "req/s", "p50 ms", "p99 ms", "vs /health", "errors")
     print("  {:<11} {:>5} {:>8} {:>7} {:>7} {:>10} {:>6}".format(*head))

@@ -151,13 +151,15 @@ def rss_bytes(pid: int) -> int:
 class ProcessMemory:
     """One process of a tree: RSS counts every page it maps, shared ones in full; PSS divides
     each page by the number of processes mapping it, so PSS sums to what the tree really uses
-    (N workers memory-mapping one run: N x RSS overstates, the sum of PSS does not)."""
+    (N workers memory-mapping one run: N x RSS overstates, the sum of PSS does not). Private
+    (USS) is what only this process holds: what one more worker would add."""
 
     pid: int
     parent: int  # its parent's pid (0 for the tree's root)
     command: str  # /proc/<pid>/cmdline, arguments joined by spaces
     rss_bytes: int
     pss_bytes: int
+    private_bytes: int = 0
 
 
 def process_tree(pid: int) -> list[tuple[int, int]]:
@@ -176,7 +178,7 @@ def process_tree(pid: int) -> list[tuple[int, int]]:
 
 
 def process_memory(pid: int) -> list[ProcessMemory]:
-    """RSS and PSS of ``pid`` and each descendant (``/proc/<pid>/smaps_rollup``, Linux 4.14+)."""
+    """RSS, PSS and private memory of ``pid`` and each descendant (``/proc/<pid>/smaps_rollup``, Linux 4.14+)."""
     out = []
     for p, parent in process_tree(pid):
         try:
@@ -184,9 +186,11 @@ def process_memory(pid: int) -> list[ProcessMemory]:
             command = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").strip()
         except (FileNotFoundError, ProcessLookupError):
             continue  # exited meanwhile
-        kb = {k: int(v.split()[0]) for k, v in _fields(rollup, ("Rss", "Pss")).items()}
+        wanted = ("Rss", "Pss", "Private_Clean", "Private_Dirty")
+        kb = {k: int(v.split()[0]) for k, v in _fields(rollup, wanted).items()}
+        private = (kb["Private_Clean"] + kb["Private_Dirty"]) * 1024
         name = command.decode(errors="replace")
-        out.append(ProcessMemory(p, parent, name, kb["Rss"] * 1024, kb["Pss"] * 1024))
+        out.append(ProcessMemory(p, parent, name, kb["Rss"] * 1024, kb["Pss"] * 1024, private))
     return out
 
 

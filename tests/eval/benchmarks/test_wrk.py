@@ -91,8 +91,9 @@ def test_process_memory_reports_every_process_of_the_tree():
         assert tree[child.pid].parent == os.getpid() and tree[os.getpid()].parent == 0
         assert "time.sleep(30)" in tree[child.pid].command
         assert tree[child.pid].rss_bytes >= 32 << 20
+        assert tree[child.pid].private_bytes >= 32 << 20  # its own buffer, shared with no one
         for m in tree.values():
-            assert 0 < m.pss_bytes <= m.rss_bytes
+            assert 0 < m.private_bytes <= m.pss_bytes <= m.rss_bytes
         # the same tree rss_bytes sums (VmRSS and smaps Rss of one instant agree closely)
         total = sum(m.rss_bytes for m in tree.values())
         assert rss_bytes(os.getpid()) == pytest.approx(total, rel=0.1)
