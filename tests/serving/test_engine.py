@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from recsys.ranking.rules import mmr
 from serving.engine import RecommendationEngine
@@ -47,3 +48,17 @@ def test_session_history_overrides_cold_start(engine):
     assert not warm.cold_start
     assert all(r.title.startswith("Laughs") for r in warm.items)
     assert {130, 131, 132}.isdisjoint(r.item_id for r in warm.items)
+
+
+def test_the_load_readies_text_queries_and_survives_a_missing_text_encoder(serving_ws, encoders):
+    from serving.engine import EncoderPool
+    from serving.engine.encoders import EncoderUnavailable
+
+    fresh = EncoderPool("minilm", device="cpu")
+    RecommendationEngine.load(serving_ws, fresh)
+    assert "minilm" in fresh._cache  # loaded by the load's trial, not by the first query
+    missing = EncoderPool("no-such-encoder", device="cpu")
+    engine = RecommendationEngine.load(serving_ws, missing)  # text queries fail, nothing else
+    assert engine.recommend(user_id=1, k=3).items
+    with pytest.raises(EncoderUnavailable, match="no-such-encoder"):
+        engine.recommend(text="a space adventure", k=3)
