@@ -101,3 +101,4 @@ def _write(directory: Path, key: str, made: Cached) -> None:
         # other states of this table: a process still mapping one keeps its (unlinked) pages
         if old.name != key and old.name.rsplit("-v", 1)[0] == table:
             shutil.rmtree(old, ignore_errors=True)
+            (directory / f".{old.name}.lock").unlink(missing_ok=True)

@@ -94,6 +94,7 @@ def test_a_new_state_or_catalog_is_a_new_key_and_replaces_the_old_copy(tmp_path)
     for key in (old, other, new):
         cached(tmp_path, key, _made(calls))
     assert not (tmp_path / old).exists()  # superseded by the table's newer state
+    assert not (tmp_path / f".{old}.lock").exists()
     assert (tmp_path / new / "manifest.json").exists() and (tmp_path / other).exists()
 
 
