@@ -199,7 +199,8 @@ def memory_summary(tree: list[ProcessMemory], root: int, workers: int) -> dict:
 
 def print_table(result: dict) -> None:
     per_worker = ", ".join(
-        f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}/{w['private_mb']:.0f}" for w in result["worker_memory"]
+        f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}/{w['private_mb']:.0f}"
+        for w in result["worker_memory"]
     )
     print(
         f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s; after "

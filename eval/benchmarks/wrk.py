@@ -178,7 +178,8 @@ def process_tree(pid: int) -> list[tuple[int, int]]:
 
 
 def process_memory(pid: int) -> list[ProcessMemory]:
-    """RSS, PSS and private memory of ``pid`` and each descendant (``/proc/<pid>/smaps_rollup``, Linux 4.14+)."""
+    """RSS, PSS and private memory of ``pid`` and each descendant (``/proc/<pid>/smaps_rollup``,
+    Linux 4.14+)."""
     out = []
     for p, parent in process_tree(pid):
         try:
