@@ -9,6 +9,10 @@ same run (the reference); timing only, it never fails on it.
 
     python -m eval.benchmarks request_kinds --workspace workspace
     python -m eval.benchmarks request_kinds --workspace W/bench/scale-100000   # a scale run
+    python -m eval.benchmarks request_kinds --workspace W --profile "known user"   # where it goes
+
+``--profile KIND`` runs that kind's requests once more under cProfile and prints the calls
+that take most of their time (cumulative), to say where a request's milliseconds go.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workspace", default="workspace", help="a trained, indexed workspace")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="10 requests per kind")
+    parser.add_argument("--profile", metavar="KIND", help="cProfile this kind's requests")
     args, _ = parser.parse_known_args(argv)
     n = 10 if args.quick else args.requests
     start = time.perf_counter()
@@ -74,6 +79,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'kind':<11} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'vs user':>8}")
     for kind, (p50, p90, worst) in rows.items():
         print(f"  {kind:<11} {p50:>8.1f} {p90:>8.1f} {worst:>8.1f} {p50 / ref:>8.2f}")
+    if args.profile:
+        _profile(request_kinds(engine, np.random.default_rng(1), n)[args.profile], n)
+
+
+def _profile(call: Callable[[int], object], n: int, top: int = 30) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n):
+        call(i)
+    profiler.disable()
+    print(f"\ncProfile of {n} requests (cumulative seconds; divide by {n} for one request):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
 
 
 if __name__ == "__main__":

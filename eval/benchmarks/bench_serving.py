@@ -137,6 +137,8 @@ def bench_size(root: Path, items: int | None, args, log=print) -> dict:
     try:
         wait_ready(base, proc, server_log, timeout=1200, workers=args.workers)
         ready_s = time.perf_counter() - t0
+        # before any request: what a load costs (mapped files count once requests touch them)
+        loaded = memory_summary(process_memory(proc.pid), proc.pid, args.workers)
         warm_up(base, requests)
         capacity = heavy.DEFAULT_WORKERS + heavy.DEFAULT_MAX_WAITING  # as the server computes
         for conns in args.connections:
@@ -161,6 +163,7 @@ def bench_size(root: Path, items: int | None, args, log=print) -> dict:
         "build_seconds": build_seconds,
         "ready_seconds": round(ready_s, 1),
         **memory_summary(tree, proc.pid, args.workers),
+        "after_load": {k: loaded[k] for k in ("rss_mb", "pss_mb", "worker_memory")},
         "rows": rows,
         "server_log": str(server_log),
     }
@@ -202,9 +205,15 @@ def print_table(result: dict) -> None:
         f"{w['rss_mb']:.0f}/{w['pss_mb']:.0f}/{w['private_mb']:.0f}"
         for w in result["worker_memory"]
     )
+    loaded = result["after_load"]
+    private = "/".join(f"{w['private_mb']:.0f}" for w in loaded["worker_memory"])
     print(
-        f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s; after "
-        f"the runs, {result['processes']} processes: RSS {result['rss_mb']:.0f} MB, PSS "
+        f"\n{result['items']:,} items: server ready in {result['ready_seconds']:.1f}s; before "
+        f"any request RSS {loaded['rss_mb']:.0f} MB, PSS {loaded['pss_mb']:.0f} MB, workers' "
+        f"private {private} MB"
+    )
+    print(
+        f"after the runs, {result['processes']} processes: RSS {result['rss_mb']:.0f} MB, PSS "
         f"{result['pss_mb']:.0f} MB; {result['workers']} worker(s) RSS/PSS/private MB: {per_worker}"
     )
     head = ("route", "conns", "req/s", "p50 ms", "p99 ms", "vs /health", "errors")
