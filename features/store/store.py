@@ -88,6 +88,10 @@ class FeatureStore(JobLogMixin):
     def has(self, entity: str, modality: str) -> bool:
         return table_name(entity, modality) in self.table_names()
 
+    def dim(self, entity: str, modality: str) -> int:
+        """The width of the table's vectors (KeyError: no such table)."""
+        return vector_dim(self._require(table_name(entity, modality)).schema)
+
     # ------------------------------------------------------------------ writes
     def write(
         self,
