@@ -40,10 +40,13 @@ class ContentSpace:
 
     @classmethod
     def from_vectors(cls, matrix: np.ndarray, present: np.ndarray) -> ContentSpace:
-        m = np.asarray(matrix, np.float32)
-        norms = np.linalg.norm(m, axis=1, keepdims=True)
-        unit = np.where(norms > 0, m / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
-        return cls(unit, np.asarray(present, bool) & (norms[:, 0] > 0))
+        # one copy, normalised in place: at 1M x 1,280-d each temporary is 5 GB
+        unit = np.array(matrix, np.float32, copy=True)
+        norms = np.linalg.norm(unit, axis=1)  # (n,)
+        has = norms > 0  # False for zero and non-finite rows: those become zeros
+        unit[~has] = 0.0
+        np.divide(unit, np.where(has, norms, 1.0)[:, None], out=unit)
+        return cls(unit, np.asarray(present, bool) & has)
 
 
 @dataclass(frozen=True)
