@@ -180,3 +180,22 @@ def test_a_table_from_before_valid_from_reads_and_takes_dated_rows(tmp_path):
     np.testing.assert_allclose(store.aligned("item", "text", vocab).matrix, [[0.6, 0.8], [0, 1]])
     early = store.aligned("item", "text", vocab, as_of=TAGGED - timedelta(days=1))
     np.testing.assert_allclose(early.matrix, [[1, 0], [0, 1]])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_align_rows_scatters_the_chosen_rows_chunk_by_chunk(chunk):
+    from features.store.aligned import align_rows
+
+    vectors = np.arange(15, dtype=np.float32).reshape(5, 3)
+    arrow = pa.table(
+        {
+            "id": pa.array([30, 10, 99, 20, 10], pa.int64()),  # 99: not in the vocabulary
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), 3),
+        }
+    )
+    vocab = IdVocab.from_ids(np.asarray([10, 20, 30, 40], np.int64))
+    matrix, present = align_rows(arrow, np.asarray([4, 3, 0, 2]), vocab, chunk=chunk)
+    np.testing.assert_array_equal(matrix, [vectors[4], vectors[3], vectors[0], [0, 0, 0]])
+    assert present.tolist() == [True, True, True, False]  # 40 has no row; 99 is dropped
+    empty, none = align_rows(arrow, np.zeros(0, np.int64), vocab, chunk=chunk)
+    assert empty.shape == (4, 1) and not none.any()
