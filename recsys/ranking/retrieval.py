@@ -73,7 +73,10 @@ class Retrieval:
             rows = np.flatnonzero(space.present)
             # a text query searches the text space too: one index, two sources
             names = [f"content:{m}", "query"] if m == "text" else [f"content:{m}"]
-            rows_of = lambda space=space, rows=rows: space.matrix[rows]  # noqa: E731
+            # every row present (the usual case): the matrix itself, not a 5 GB copy at 1M
+            rows_of = lambda space=space, rows=rows: (  # noqa: E731
+                space.matrix if len(rows) == len(space.matrix) else space.matrix[rows]
+            )
             self._add(names, ids[rows], rows_of, self._dot(space.matrix), saved)
         fresh = np.flatnonzero(facts.likes <= fresh_max_count)
         # no content at all: never a fresh score (a unit row is non-zero where present)
