@@ -12,6 +12,7 @@ import numpy as np
 
 from features.store import AlignedVectors, FeatureStore, table_name
 from index import Index
+from index.candidates.base import best_first
 from recsys.core.interactions import IdVocab
 from serving.engine.vector_cache import Cached, cache_key, cached
 
@@ -82,26 +83,17 @@ class ExactScan(IndexSearch):
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(query, np.float32).reshape(-1)
-        best_rows, best_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        rows, scores = np.zeros(0, np.int64), np.zeros(0, np.float32)  # the best so far
         for start in range(0, len(self._matrix), self.BLOCK):
-            scores = self._matrix[start : start + self.BLOCK] @ q  # (block,)
-            scores[~self._present[start : start + self.BLOCK]] = -np.inf
-            top = _top(scores, k)
-            best_rows = np.concatenate([best_rows, top + start])
-            best_scores = np.concatenate([best_scores, scores[top]])
-            keep = _top(best_scores, k)
-            best_rows, best_scores = best_rows[keep], best_scores[keep]
-        order = np.argsort(-best_scores, kind="stable")
-        rows, scores = best_rows[order], best_scores[order]
-        real = np.isfinite(scores)  # fewer present rows than k
-        return rows[real], scores[real]
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` largest ``scores`` (unordered)."""
-    if len(scores) <= k:
-        return np.arange(len(scores))
-    return np.argpartition(-scores, k - 1)[:k]
+            block = self._matrix[start : start + self.BLOCK] @ q  # (block,)
+            present = np.flatnonzero(self._present[start : start + self.BLOCK])
+            top = present[best_first(block[present], k)]
+            rows = np.concatenate([rows, top + start])
+            scores = np.concatenate([scores, block[top]])
+            keep = np.sort(best_first(scores, k))  # in row order, so ties go to the lower row
+            rows, scores = rows[keep], scores[keep]
+        order = best_first(scores, k)
+        return rows[order], scores[order]
 
 
 @dataclass(frozen=True)
