@@ -136,9 +136,19 @@ def newest_rows(
     Rows are chosen on the small row-choice frame and taken from Arrow, so the vectors are
     copied once.
     """
-    meta = pl.DataFrame(arrow.select([c for c in ROW_CHOICE if c in arrow.column_names]))
-    positions, version = newest_positions(meta, encoder_version, as_of, complete)
+    positions, version = chosen_positions(arrow, encoder_version, as_of, complete)
     return arrow.select(list(columns)).take(positions), version
+
+
+def chosen_positions(
+    arrow: pa.Table,
+    encoder_version: str | None = None,
+    as_of: datetime | None = None,
+    complete: Sequence[str] = (),
+) -> tuple[np.ndarray, str | None]:
+    """``newest_positions`` over an Arrow table's row-choice columns (and the version read)."""
+    meta = pl.DataFrame(arrow.select([c for c in ROW_CHOICE if c in arrow.column_names]))
+    return newest_positions(meta, encoder_version, as_of, complete)
 
 
 def newest_frame(
