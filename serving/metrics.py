@@ -45,6 +45,17 @@ class Metrics:
             "1 while the last load failed (the previous engine, if any, keeps serving).",
             registry=self.registry,
         )
+        self.response_cache = Counter(
+            "recsys_response_cache_lookups_total",
+            "Recommendation answers looked up in this worker's cache, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.response_cache_bytes = Gauge(
+            "recsys_response_cache_bytes",
+            "Bytes of recommendation answers this worker keeps.",
+            registry=self.registry,
+        )
         self.events = Counter(
             "recsys_events_total",
             "Interaction events accepted/rejected.",

@@ -37,6 +37,9 @@ class Settings(CoreSettings):
             may queue before the next gets 503 + Retry-After (``serving/heavy.py`` says why).
         rank_threads: Threads ranking recommendation requests at once (default: one per
             core); more requests wait their turn without a thread (``serving/lanes.py``).
+        response_cache_mb: Megabytes of recommendation answers each worker keeps, so a
+            repeated request is not ranked again (``serving/response_cache.py`` says when an
+            answer is dropped); 0 ranks every request.
         shutdown_grace_seconds: On SIGTERM, how long in-flight requests may take to finish;
             below the orchestrator's kill deadline (docker/compose.yaml stop_grace_period).
     """
@@ -59,3 +62,4 @@ class Settings(CoreSettings):
     heavy_workers: int | None = Field(default=None, ge=1)
     heavy_max_waiting: int = Field(default=8, ge=0)
     rank_threads: int | None = Field(default=None, ge=1)
+    response_cache_mb: int = Field(default=64, ge=0)

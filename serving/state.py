@@ -22,6 +22,7 @@ from serving.engine.models import IncompleteRunError
 from serving.engine.vectors import IncompleteStoreError, StoreUnavailableError, require_modalities
 from serving.events import EventLog, feed, replay
 from serving.metrics import Metrics
+from serving.response_cache import ResponseCache
 from serving.sessions import SessionStore
 from serving.settings import Settings
 
@@ -81,6 +82,7 @@ class ServiceState:
         )
         self.sessions = SessionStore(settings.session_max_users, settings.session_max_items)
         self.events = EventLog(self.ws.events_dir, settings.event_retention_days)
+        self.responses = ResponseCache(settings.response_cache_mb * 2**20, metrics)
         self.engine: RecommendationEngine | None = None
         self.failure: LoadFailure | None = None
         self.backoff = Backoff()
@@ -96,6 +98,7 @@ class ServiceState:
         # versions first: an engine whose versions cannot be published never goes live
         self.metrics.set_versions(engine.model_version, engine.index_version)
         self.engine = engine  # one reference assignment: atomic for readers
+        self.responses.replace_engine(engine)  # the previous engine's answers are dropped
         self.failure = None
         self.metrics.load_failing.set(0)
 

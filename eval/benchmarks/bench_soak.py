@@ -13,7 +13,8 @@ Only valid requests are in the mix: similar-items ids are those that answered 20
 warm-up. ``--connections`` defaults to what the heavy pool admits at once (serving/heavy.py:
 ``workers + max_waiting``; text search beyond that is refused with 503 by design, and under
 saturation most connections sit waiting on the slowest route, search): enough to keep both
-cores busy, never a deliberate 503.
+cores busy, never a deliberate 503. Every request says ``Cache-Control: no-cache``: the
+soak keeps the ranking pipeline busy, as before answers were kept (serving/response_cache.py).
 
     python -m eval.benchmarks soak --workspace ws-demo --seconds 300
     python -m eval.benchmarks soak --workspace ws-demo --quick     # 30 s
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.benchmarks.bench_serving import NO_CACHE
 from eval.benchmarks.wrk import Request, cpu_seconds, require_wrk, rss_bytes, run_wrk, write_script
 
 QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love story")
@@ -176,7 +178,9 @@ def main(argv: list[str] | None = None) -> None:
         items, no_vectors = _pick_similar(base, rng.permutation(all_items)[:300])
         if not items:
             raise RuntimeError("no item answers /items/{id}/similar with 200")
-        script = write_script(tmp / "mix.lua", _requests(users, items, sessions, searches), MIX)
+        script = write_script(
+            tmp / "mix.lua", _requests(users, items, sessions, searches), MIX, NO_CACHE
+        )
         run_wrk(base, script, args.warmup, args.connections, args.threads)  # allocator warm-up
         _drain(base, searches[0])
         rss_start, cpu_start = rss_bytes(proc.pid), cpu_seconds(proc.pid)

@@ -34,6 +34,7 @@ function init(args)
 end
 
 local json_headers = {["Content-Type"] = "application/json"}
+for name, value in pairs(HEADERS) do json_headers[name] = value end
 
 function request()
   local r, kind = math.random(TOTAL), nil
@@ -44,7 +45,7 @@ function request()
   sent[kind] = (sent[kind] or 0) + 1
   local list = REQUESTS[kind]
   local q = list[math.random(#list)]
-  if q[3] == "" then return wrk.format(q[1], q[2]) end
+  if q[3] == "" then return wrk.format(q[1], q[2], HEADERS) end
   return wrk.format(q[1], q[2], json_headers, q[3])
 end
 
@@ -92,9 +93,13 @@ def _lua_string(value: str) -> str:
 
 
 def write_script(
-    path: Path, requests: Mapping[str, Sequence[Request]], weights: Mapping[str, int]
+    path: Path,
+    requests: Mapping[str, Sequence[Request]],
+    weights: Mapping[str, int],
+    headers: Mapping[str, str] | None = None,
 ) -> Path:
-    """A wrk script drawing ``requests[kind]`` with probability ``weights[kind] / total``."""
+    """A wrk script drawing ``requests[kind]`` with probability ``weights[kind] / total``,
+    every request with ``headers``."""
     missing = [k for k, w in weights.items() if w > 0 and not requests.get(k)]
     if missing:
         raise ValueError(f"no prepared requests for {missing}")
@@ -107,7 +112,12 @@ def write_script(
         )
         tables.append(f'["{kind}"] = {{{",".join(rows)}}}')
     weight_rows = ",".join("{" + f'"{k}",{w}' + "}" for k, w in kinds.items())
+    # "[ " not "[": "[[" would open a Lua long string
+    header_rows = ",".join(
+        f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items()
+    )
     head = [
+        "HEADERS = {" + header_rows + "}",
         "REQUESTS = {" + ",".join(tables) + "}",
         "WEIGHTS = {" + weight_rows + "}",
         f"TOTAL = {sum(kinds.values())}",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from serving.deps import EngineDep, QueryFiltersDep, StateDep, check_genre
-from serving.engine import RecommendationList
+from serving.engine import RecommendationEngine, RecommendationList
 from serving.heavy import HeavyDep, PoolSaturated, overloaded
 from serving.lanes import RankingLaneDep
 from serving.schemas import (
@@ -18,8 +19,18 @@ from serving.schemas import (
     UserId,
     errors,
 )
+from serving.state import ServiceState
 
 router = APIRouter(tags=["recommendations"])
+
+CacheControl = Annotated[
+    str | None,
+    Header(
+        description="`no-cache`: rank afresh instead of answering with the kept answer of the "
+        "same request; `no-store`: and do not keep this one (answers are kept per worker until "
+        "the user's events or the served run change)."
+    ),
+]
 
 
 def _response(user_id: int | None, result: RecommendationList) -> RecommendationsResponse:
@@ -30,6 +41,31 @@ def _response(user_id: int | None, result: RecommendationList) -> Recommendation
         model_version=result.model_version,
         index_version=result.index_version,
     )
+
+
+async def _answer(
+    state: ServiceState,
+    engine: RecommendationEngine,
+    key: Hashable,
+    cache_control: str | None,
+    user_id: int | None,
+    rank: Callable[[], Awaitable[RecommendationList]],
+) -> Response:
+    """The kept answer of ``key`` when there is one, else ``rank()``'s, kept for next time.
+
+    The same bytes either way (the kept body is the ranked answer serialised once);
+    ``X-Cache`` says which it was.
+    """
+    directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+    store = "no-store" not in directives
+    fresh = "no-cache" in directives or not store
+    body = None if fresh else state.responses.get(engine, key)
+    outcome = "hit" if body is not None else "miss"
+    if body is None:
+        body = _response(user_id, await rank()).model_dump_json().encode()
+        if store:
+            state.responses.put(engine, key, body)
+    return Response(body, media_type="application/json", headers={"X-Cache": outcome})
 
 
 @router.get(
@@ -46,16 +82,18 @@ async def user_recommendations(
     k: Annotated[int, Query(ge=1, le=1000)] = 10,
     exclude_seen: bool = True,
     diversity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
-) -> RecommendationsResponse:
+    cache_control: CacheControl = None,
+) -> Response:
     """Top-k for a user; unknown users (no history, no events) get popular items.
 
     An unknown ``genre`` or ``year_min`` > ``year_max`` is a 422 (it could only match nothing).
     """
+    liked, seen = state.sessions.liked(user_id), state.sessions.seen(user_id)
     ask = partial(
         engine.recommend,
         user_id=user_id,
-        history=state.sessions.liked(user_id),
-        seen=state.sessions.seen(user_id),
+        history=liked,
+        seen=seen,
         k=k,
         exclude_seen=exclude_seen,
         diversity=diversity,
@@ -63,7 +101,10 @@ async def user_recommendations(
         year_min=filters.year_min,
         year_max=filters.year_max,
     )
-    return _response(user_id, await lane.run(ask))
+    # everything the ranked answer depends on besides the engine (live likes/views included)
+    rules = (k, exclude_seen, diversity, filters.genre, filters.year_min, filters.year_max)
+    key = ("user", user_id, tuple(liked), tuple(seen), *rules)
+    return await _answer(state, engine, key, cache_control, user_id, partial(lane.run, ask))
 
 
 @router.post(
@@ -78,10 +119,16 @@ async def user_recommendations(
     ),
 )
 async def anonymous_recommendations(
-    body: AnonymousRequest, engine: EngineDep, heavy: HeavyDep, lane: RankingLaneDep
-):
+    body: AnonymousRequest,
+    engine: EngineDep,
+    state: StateDep,
+    heavy: HeavyDep,
+    lane: RankingLaneDep,
+    cache_control: CacheControl = None,
+) -> Response:
     """For visitors without an account: liked item ids and/or free text ("space adventure"),
     plus items they saw or turned down (``seen``), which are left out."""
+    genre = check_genre(engine, body.genre, "body")
     ask = partial(
         engine.recommend,
         history=body.history,
@@ -90,13 +137,29 @@ async def anonymous_recommendations(
         k=body.k,
         exclude_seen=body.exclude_seen,
         diversity=body.diversity,
-        genre=check_genre(engine, body.genre, "body"),
+        genre=genre,
         year_min=body.year_min,
         year_max=body.year_max,
     )
-    if not body.text:
-        return _response(None, await lane.run(ask))
-    try:  # a text query runs the text encoder: bounded like /search and /v1/embeddings
-        return _response(None, await heavy.run(ask))
-    except PoolSaturated as exc:
-        raise overloaded(exc) from None
+    key = (
+        "anonymous",
+        tuple(body.history),
+        tuple(body.seen),
+        body.text,
+        body.k,
+        body.exclude_seen,
+        body.diversity,
+        genre,
+        body.year_min,
+        body.year_max,
+    )
+
+    async def rank() -> RecommendationList:
+        if not body.text:
+            return await lane.run(ask)
+        try:  # a text query runs the text encoder: bounded like /search and /v1/embeddings
+            return await heavy.run(ask)
+        except PoolSaturated as exc:
+            raise overloaded(exc) from None
+
+    return await _answer(state, engine, key, cache_control, None, rank)

@@ -26,11 +26,14 @@ needs_wrk = pytest.mark.skipif(
 
 class Handler(BaseHTTPRequestHandler):
     bodies: list[dict] = []
+    cache_control: list[tuple[str, str | None]] = []  # (method, its Cache-Control header)
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
+        Handler.cache_control.append(("GET", self.headers["Cache-Control"]))
         self._answer(200 if self.path == "/ok" else 404)
 
     def do_POST(self):  # noqa: N802
+        Handler.cache_control.append(("POST", self.headers["Cache-Control"]))
         length = int(self.headers["Content-Length"])
         Handler.bodies.append(json.loads(self.rfile.read(length)))
         self._answer(200 if self.headers["Content-Type"] == "application/json" else 415)
@@ -73,6 +76,18 @@ def test_mix_counts_kinds_statuses_and_failures(base, tmp_path):
     assert summary["statuses"]["404"] >= 0.95 * sent["missing"] - 2
     assert failures(summary) == summary["statuses"]["404"]
     assert Handler.bodies and Handler.bodies[0] == {"text": 'a "quoted" mood', "k": 3}
+
+
+@needs_wrk
+def test_every_request_carries_the_script_headers(base, tmp_path):
+    requests = {"get": [("GET", "/ok", None)], "post": [("POST", "/p", {"k": 1})]}
+    headers = {"Cache-Control": "no-cache"}
+    script = write_script(tmp_path / "h.lua", requests, {"get": 1, "post": 1}, headers)
+    Handler.cache_control.clear()
+    summary = run_wrk(base, script, seconds=1, connections=1)
+    assert failures(summary) == 0 and summary["sent"]["post"] > 0  # JSON type kept on POSTs
+    assert {m for m, _ in Handler.cache_control} == {"GET", "POST"}
+    assert {h for _, h in Handler.cache_control} == {"no-cache"}
 
 
 def test_a_kind_without_requests_is_refused(tmp_path):
