@@ -8,6 +8,7 @@ swapping data/, a store briefly unreachable, a run still being copied).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import threading
@@ -66,6 +67,20 @@ class LoadFailure:
     message: str  # one short line without filesystem paths (what /ready shows)
 
 
+def freeze_heap() -> None:
+    """Keep the installed engine's objects out of the cyclic garbage collector's full passes.
+
+    A snapshot holds ~600k container objects at 100k items (histories, titles, vocabularies),
+    and a full collection walks every one: 280 ms with the GIL held, measured — the p99 of
+    cached answers at 16 connections was that pause. Frozen objects are skipped by every
+    later collection (still freed by reference counting). Unfrozen and collected first, so
+    the previous engine's reference cycles are freed now, once per load, not leaked.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class ServiceState:
     """Holds the engine; a reload builds a whole new engine first, then swaps the reference.
 
@@ -101,6 +116,7 @@ class ServiceState:
         self.responses.replace_engine(engine)  # the previous engine's answers are dropped
         self.failure = None
         self.metrics.load_failing.set(0)
+        freeze_heap()
 
     def reload(self, run: Run | None = None) -> RecommendationEngine | None:
         """Build a new engine from ``run`` (default: the served run) and swap it in.
