@@ -1,4 +1,9 @@
-"""Annotated dependencies the route handlers declare (engine, state, API key, filters)."""
+"""Annotated dependencies the route handlers declare (engine, state, API key, filters).
+
+Every dependency here (and ``get_lane``, ``get_heavy``) is ``async def``, though none waits
+on anything: FastAPI runs a plain ``def`` dependency on its thread pool, a thread hop per
+request for a few attribute reads.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +76,7 @@ async def require_api_key(
     _check_key(request.app.state.service.settings.api_key, given)
 
 
-def require_user_pages_access(
+async def require_user_pages_access(
     request: Request, given: Annotated[str | None, Depends(presented_key)]
 ) -> None:
     """Listing users and reading histories is private unless ``public_user_pages`` is set."""
@@ -100,7 +105,7 @@ def check_genre(
     return genre
 
 
-def query_filters(
+async def query_filters(
     engine: Annotated[RecommendationEngine, Depends(get_engine)],
     genre: Annotated[Genre | None, Query()] = None,
     year_min: Annotated[Year | None, Query()] = None,

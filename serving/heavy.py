@@ -84,7 +84,7 @@ class HeavyPool:
 _DEFAULT = HeavyPool()  # threads start on first use; one pool per process
 
 
-def get_heavy(request: Request) -> HeavyPool:
+async def get_heavy(request: Request) -> HeavyPool:
     """The app's pool (``app.state.heavy`` when the factory set one), else the process's."""
     pool = getattr(request.app.state, "heavy", None)
     return pool if isinstance(pool, HeavyPool) else _DEFAULT

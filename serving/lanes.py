@@ -42,7 +42,7 @@ class RankingLane:
         return await anyio.to_thread.run_sync(fn, limiter=limiter)
 
 
-def get_lane(request: Request) -> RankingLane:
+async def get_lane(request: Request) -> RankingLane:
     return request.app.state.ranking_lane
 
 
