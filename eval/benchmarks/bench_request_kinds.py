@@ -11,6 +11,10 @@ same run (the reference); timing only, it never fails on it.
     python -m eval.benchmarks request_kinds --workspace W/bench/scale-100000   # a scale run
     python -m eval.benchmarks request_kinds --workspace W --profile "known user"   # where it goes
 
+The engine is frozen out of the garbage collector's full passes after the load, as the server
+does at install (``serving.state.freeze_heap``); the time of one full pass before and after
+is printed (what a request that triggers one waits).
+
 ``--profile KIND`` runs that kind's requests once more under cProfile and prints the calls
 that take most of their time (cumulative), to say where a request's milliseconds go.
 """
@@ -54,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     from recsys.core.workspace import Workspace
     from serving.engine.encoders import EncoderPool
     from serving.engine.engine import RecommendationEngine
+    from serving.state import freeze_heap
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default="workspace", help="a trained, indexed workspace")
@@ -66,6 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     engine = RecommendationEngine.load(Workspace(Path(args.workspace)), EncoderPool(device="cpu"))
     print(f"loaded {args.workspace} ({len(engine.snap.items.vocab):,} items) in "
           f"{time.perf_counter() - start:.1f}s")  # fmt: skip
+    full_pass_ms = [_full_gc_pass_ms()]
+    freeze_heap()
+    full_pass_ms.append(_full_gc_pass_ms())
+    print("a full garbage-collector pass: {:.1f} ms; with the engine frozen: {:.1f} ms".format(
+        *full_pass_ms))  # fmt: skip
     rows = {}
     for kind, call in request_kinds(engine, np.random.default_rng(0), n).items():
         call(0)  # warm-up: lazy loads (the text encoder) are not a request's cost
@@ -81,6 +91,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {kind:<11} {p50:>8.1f} {p90:>8.1f} {worst:>8.1f} {p50 / ref:>8.2f}")
     if args.profile:
         _profile(request_kinds(engine, np.random.default_rng(1), n)[args.profile], n)
+
+
+def _full_gc_pass_ms() -> float:
+    import gc
+
+    start = time.perf_counter()
+    gc.collect()
+    return 1000 * (time.perf_counter() - start)
 
 
 def _profile(call: Callable[[int], object], n: int, top: int = 30) -> None:
