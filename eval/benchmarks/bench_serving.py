@@ -83,25 +83,20 @@ def prepared_requests(ws, rng: np.random.Generator) -> dict[str, list[Request]]:
     }
 
 
-def warm_up(base: str, requests: dict[str, list[Request]]) -> None:
-    """One request of each kind must answer 200 (lazy loads happen here, not in a row)."""
+def ask_each(base: str, requests: dict[str, list[Request]], per_kind: int | None = 3) -> None:
+    """The first ``per_kind`` requests of each kind (None: all) must answer 200.
+
+    Run once with 3 per kind before the rows (lazy loads happen here, not in a row), and over
+    the "kept" users, so the server keeps their answers for the rows that ask them again.
+    """
     import httpx
 
     with httpx.Client(base_url=base, timeout=300) as client:
         for kind, prepared in requests.items():
-            for method, path, body in prepared[:3]:
+            for method, path, body in prepared[:per_kind]:
                 r = client.request(method, path, json=body)
                 if r.status_code != 200:
                     raise RuntimeError(f"warm-up {kind} {method} {path} -> {r.status_code}")
-
-
-def answer_once(base: str, requests: list[Request]) -> None:
-    """Each request once, so the server keeps its answer (the "kept" rows ask them again)."""
-    import httpx
-
-    with httpx.Client(base_url=base, timeout=300) as client:
-        for method, path, body in requests:
-            client.request(method, path, json=body).raise_for_status()
 
 
 def _row(name: str, conns: int, summary: dict, reference: dict | None) -> dict:
@@ -157,8 +152,8 @@ def bench_size(root: Path, items: int | None, args, log=print) -> dict:
         ready_s = time.perf_counter() - t0
         # before any request: what a load costs (mapped files count once requests touch them)
         loaded = memory_summary(process_memory(proc.pid), proc.pid, args.workers)
-        warm_up(base, requests)
-        answer_once(base, kept)
+        ask_each(base, requests)
+        ask_each(base, {"kept": kept}, per_kind=None)
         capacity = heavy.DEFAULT_WORKERS + heavy.DEFAULT_MAX_WAITING  # as the server computes
         for conns in args.connections:
             ref = run_wrk(base, scripts["health"], args.seconds, conns)
