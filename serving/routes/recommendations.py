@@ -43,19 +43,29 @@ def _response(user_id: int | None, result: RecommendationList) -> Recommendation
     )
 
 
+def _key(ask: partial) -> Hashable:
+    """Every argument the engine ranks with (lists as tuples): the request's identity, besides
+    the engine itself. Derived from the call, so an argument added to it is keyed too."""
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(ask.keywords.items())
+    )
+
+
 async def _answer(
     state: ServiceState,
     engine: RecommendationEngine,
-    key: Hashable,
+    ask: partial,
     cache_control: str | None,
     user_id: int | None,
     rank: Callable[[], Awaitable[RecommendationList]],
 ) -> Response:
-    """The kept answer of ``key`` when there is one, else ``rank()``'s, kept for next time.
+    """The kept answer of ``ask`` when there is one, else ``rank()``'s, kept for next time.
 
     The same bytes either way (the kept body is the ranked answer serialised once);
     ``X-Cache`` says which it was.
     """
+    key = _key(ask)
     directives = {d.strip().lower() for d in (cache_control or "").split(",")}
     store = "no-store" not in directives
     fresh = "no-cache" in directives or not store
@@ -88,12 +98,11 @@ async def user_recommendations(
 
     An unknown ``genre`` or ``year_min`` > ``year_max`` is a 422 (it could only match nothing).
     """
-    liked, seen = state.sessions.liked(user_id), state.sessions.seen(user_id)
     ask = partial(
         engine.recommend,
         user_id=user_id,
-        history=liked,
-        seen=seen,
+        history=state.sessions.liked(user_id),
+        seen=state.sessions.seen(user_id),
         k=k,
         exclude_seen=exclude_seen,
         diversity=diversity,
@@ -101,10 +110,7 @@ async def user_recommendations(
         year_min=filters.year_min,
         year_max=filters.year_max,
     )
-    # everything the ranked answer depends on besides the engine (live likes/views included)
-    rules = (k, exclude_seen, diversity, filters.genre, filters.year_min, filters.year_max)
-    key = ("user", user_id, tuple(liked), tuple(seen), *rules)
-    return await _answer(state, engine, key, cache_control, user_id, partial(lane.run, ask))
+    return await _answer(state, engine, ask, cache_control, user_id, partial(lane.run, ask))
 
 
 @router.post(
@@ -141,18 +147,6 @@ async def anonymous_recommendations(
         year_min=body.year_min,
         year_max=body.year_max,
     )
-    key = (
-        "anonymous",
-        tuple(body.history),
-        tuple(body.seen),
-        body.text,
-        body.k,
-        body.exclude_seen,
-        body.diversity,
-        genre,
-        body.year_min,
-        body.year_max,
-    )
 
     async def rank() -> RecommendationList:
         if not body.text:
@@ -162,4 +156,4 @@ async def anonymous_recommendations(
         except PoolSaturated as exc:
             raise overloaded(exc) from None
 
-    return await _answer(state, engine, key, cache_control, None, rank)
+    return await _answer(state, engine, ask, cache_control, None, rank)
