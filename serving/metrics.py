@@ -47,7 +47,8 @@ class Metrics:
         )
         self.response_cache = Counter(
             "recsys_response_cache_lookups_total",
-            "Recommendation answers looked up in this worker's cache, by outcome.",
+            "Recommendation answers looked up: kept by this worker (hit), ranked with the run "
+            "before it was published (precomputed), or neither (miss).",
             ["outcome"],
             registry=self.registry,
         )

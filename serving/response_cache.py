@@ -14,7 +14,9 @@ ever served that the pipeline would not answer now:
   which then replaces the kept one; the serving benchmark measures ranking with it.
 
 Bounded by the bytes of the kept JSON bodies, least recently used dropped first. One per
-worker process: answers are small, and sharing them would need a store round trip.
+worker process: answers are small, and sharing them would need a store round trip. Known
+users' common requests need neither: they are ranked before the run is published and read
+from its files by every worker (``engine.answer_store``).
 """
 
 from __future__ import annotations
@@ -52,8 +54,6 @@ class ResponseCache:
             body = self._bodies.get(key) if engine is self._engine else None
             if body is not None:
                 self._bodies.move_to_end(key)
-        if self.metrics:
-            self.metrics.response_cache.labels("hit" if body is not None else "miss").inc()
         return body
 
     def put(self, engine: object, key: Hashable, body: bytes) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.core.runs import Run
+from serving.answers import attach_answers
 from serving.engine import EncoderPool, RecommendationEngine
 from serving.engine.models import IncompleteRunError
 from serving.engine.vectors import IncompleteStoreError, StoreUnavailableError, require_modalities
@@ -135,6 +136,7 @@ class ServiceState:
         try:
             engine = RecommendationEngine.load(self.ws, self.encoders, run, self.engine)
             require_modalities(engine.snap.modalities, engine.snap.models.pipeline.modalities)
+            stored = attach_answers(engine)
             if not self._replayed:
                 self._replay(engine)
         except Exception as exc:  # the reload boundary: any broken run keeps the old engine
@@ -142,7 +144,12 @@ class ServiceState:
             return None
         self.install(engine)
         self.metrics.reloads.labels(result="ok").inc()
-        log.info("engine %s ready in %.1fs", engine.model_version, time.perf_counter() - start)
+        log.info(
+            "engine %s ready in %.1fs (%d precomputed answers)",
+            engine.model_version,
+            time.perf_counter() - start,
+            stored,
+        )
         return engine
 
     def _replay(self, engine: RecommendationEngine) -> None:

@@ -177,11 +177,23 @@ def index(
     kind: Annotated[
         str | None, typer.Option(help="flat | hnsw | ivfpq (default: chosen by catalog size).")
     ] = None,
+    answers_k: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--answers-k",
+            help="k of the answers ranked for every known user before publishing "
+            "(repeat for several; default 10 and 20; 0: none).",
+        ),
+    ] = None,
 ) -> None:
-    """Build the FAISS index for the latest run and publish it as artifacts/current."""
-    from recsys.app.publish import run_index
+    """Build the FAISS index for the latest run, precompute known users' answers and publish
+    it as artifacts/current."""
+    from recsys.app.publish import DEFAULT_ANSWER_KS, run_index
 
-    _run("index", run_index, _ws(workspace), kind=kind)
+    ks = tuple(k for k in answers_k if k) if answers_k else DEFAULT_ANSWER_KS
+    if any(k < 0 for k in ks):
+        raise typer.BadParameter("--answers-k takes positive k (or 0 for none)")
+    _run("index", run_index, _ws(workspace), kind=kind, answer_ks=ks)
 
 
 @app.command()

@@ -3,6 +3,7 @@ media lives."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -102,6 +103,22 @@ class Catalog:
             # Workspaces written before tag events were kept have no file: no dated tags.
             tag_events=pl.read_parquet(tags) if tags.exists() else no_tag_events(),
         )
+
+
+def fingerprint(directory: Path) -> str:
+    """A digest of the canonical tables' bytes: equal exactly when the same data would load.
+
+    What answers precomputed from this data are checked against (``Catalog.save`` replaces
+    the whole folder, so any new data changes it). Hashing reads every file once: ~5 MB, a
+    few milliseconds, at 100k items.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def confined_media_path(root: str | Path, relative: str | Path) -> Path:

@@ -31,6 +31,7 @@ CURRENT = "current"
 MANIFEST = "manifest.json"
 MODELS = "models"
 INDEX = "index"
+ANSWERS = "answers"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ class Run:
     def index_dir(self) -> Path:
         return self.path / INDEX
 
+    @property
+    def answers_dir(self) -> Path:
+        """Known users' answers ranked with this run before it was published."""
+        return self.path / ANSWERS
+
     def manifest(self) -> dict[str, Any]:
         path = self.path / MANIFEST
         return json.loads(path.read_text()) if path.exists() else {}
@@ -116,7 +122,7 @@ class Run:
         _write_atomic(self.path.parent / LATEST, self.name)
 
     def fork(self) -> Run:
-        """A new run holding this run's files, less its index and manifest.
+        """A new run holding this run's files, less its index, answers and manifest.
 
         For changing what a published run serves (re-indexing it) without writing into it:
         servers may be reading it, and only a switch of ``current`` makes them reload. Files
@@ -128,7 +134,7 @@ class Run:
         def skip(directory: str, names: list[str]) -> set[str]:
             if Path(directory) != self.path:
                 return set()
-            return {n for n in names if n in (INDEX, MANIFEST) or n.startswith(".")}
+            return {n for n in names if n in (INDEX, ANSWERS, MANIFEST) or n.startswith(".")}
 
         shutil.copytree(
             self.path,

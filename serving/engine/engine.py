@@ -12,6 +12,7 @@ from features.store import ITEM_MODALITIES, table_name
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
 from recsys.ranking import RankedList, RankRequest
+from serving.engine.answer_store import AnswerStore
 from serving.engine.encoders import EncoderPool, EncoderUnavailable
 from serving.engine.explain import explain_similar
 from serving.engine.models import IncompleteRunError
@@ -55,6 +56,9 @@ class RecommendationEngine:
     def __init__(self, snapshot: Snapshot, encoders: EncoderPool):
         self.snap = snapshot
         self.encoders = encoders
+        # answers ranked with the run before it was published; set by ``serving.answers``
+        # once they are checked against this engine (None: rank every request)
+        self.answers: AnswerStore | None = None
         self._demo_cache: dict[int, list[tuple[int, int]]] = {}
 
     @classmethod

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recsys.core.catalog import Catalog, load_workspace_catalog
+from recsys.core.catalog import Catalog, fingerprint, load_workspace_catalog
 from recsys.core.histories import Histories
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
@@ -34,6 +34,9 @@ class Snapshot:
     content_space: ModalityVectors | None
     index_version: str
     load_seconds: float
+    # digest of the catalog files loaded (None when they changed while loading): answers
+    # precomputed from other data are not served (``serving.answers``)
+    catalog_fingerprint: str | None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -57,7 +60,9 @@ def load_snapshot(
     """
     start = time.perf_counter()
     run = run or Run.served(ws.artifacts_dir)
+    before = _fingerprint(ws.data_dir)
     catalog = load_workspace_catalog(ws)
+    after = _fingerprint(ws.data_dir)  # the same on both sides: these are the files loaded
     items = ItemTable.from_catalog(catalog)
     models = load_run_models(run, items.vocab)
     vector_cache = ws.cache_dir / "vectors"
@@ -80,6 +85,7 @@ def load_snapshot(
         content_space=content_space,
         index_version=index_version(run, content_space),
         load_seconds=time.perf_counter() - start,
+        catalog_fingerprint=after if before == after else None,
     )
     ahead = read_ahead(mapped_files([run.path, vector_cache]))
     log.info(
@@ -91,3 +97,10 @@ def load_snapshot(
         ahead / 1e6,
     )
     return snap
+
+
+def _fingerprint(folder: Path) -> str | None:
+    try:
+        return fingerprint(folder)
+    except FileNotFoundError:  # replaced while hashed: the caller sees two different digests
+        return None

@@ -8,17 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
+from serving.answers import answer_body, request_key, user_request
 from serving.deps import EngineDep, QueryFiltersDep, StateDep, check_genre
 from serving.engine import RecommendationEngine, RecommendationList
 from serving.heavy import HeavyDep, PoolSaturated, overloaded
 from serving.lanes import RankingLaneDep
-from serving.schemas import (
-    AnonymousRequest,
-    RecommendationsResponse,
-    RecommendedItem,
-    UserId,
-    errors,
-)
+from serving.schemas import AnonymousRequest, RecommendationsResponse, UserId, errors
 from serving.state import ServiceState
 
 router = APIRouter(tags=["recommendations"])
@@ -28,28 +23,22 @@ CacheControl = Annotated[
     Header(
         description="`no-cache`: rank afresh instead of answering with the kept answer of the "
         "same request; `no-store`: and do not keep this one (answers are kept per worker until "
-        "the user's events or the served run change)."
+        "the user's events or the served run change; known users' default requests are also "
+        "ranked with the run before it is published)."
     ),
 ]
 
 
-def _response(user_id: int | None, result: RecommendationList) -> RecommendationsResponse:
-    return RecommendationsResponse(
-        user_id=user_id,
-        items=[RecommendedItem(**vars(r)) for r in result.items],
-        cold_start=result.cold_start,
-        model_version=result.model_version,
-        index_version=result.index_version,
-    )
-
-
-def _key(ask: partial) -> Hashable:
-    """Every argument the engine ranks with (lists as tuples): the request's identity, besides
-    the engine itself. Derived from the call, so an argument added to it is keyed too."""
-    return tuple(
-        (name, tuple(value) if isinstance(value, list) else value)
-        for name, value in sorted(ask.keywords.items())
-    )
+def _kept(
+    state: ServiceState, engine: RecommendationEngine, key: Hashable
+) -> tuple[bytes | None, str]:
+    """This worker's kept answer (``hit``), else the run's precomputed one, else none."""
+    body, outcome = state.responses.get(engine, key), "hit"
+    if body is None and engine.answers is not None:
+        body, outcome = engine.answers.get(key), "precomputed"
+    outcome = outcome if body is not None else "miss"
+    state.metrics.response_cache.labels(outcome).inc()
+    return body, outcome
 
 
 async def _answer(
@@ -62,17 +51,16 @@ async def _answer(
 ) -> Response:
     """The kept answer of ``ask`` when there is one, else ``rank()``'s, kept for next time.
 
-    The same bytes either way (the kept body is the ranked answer serialised once);
-    ``X-Cache`` says which it was.
+    Kept by this worker (``X-Cache: hit``) or ranked with the run before it was published
+    (``precomputed``), else ranked now (``miss``); the same bytes in every case.
     """
-    key = _key(ask)
+    key = request_key(ask)
     directives = {d.strip().lower() for d in (cache_control or "").split(",")}
     store = "no-store" not in directives
     fresh = "no-cache" in directives or not store
-    body = None if fresh else state.responses.get(engine, key)
-    outcome = "hit" if body is not None else "miss"
+    body, outcome = (None, "miss") if fresh else _kept(state, engine, key)
     if body is None:
-        body = _response(user_id, await rank()).model_dump_json().encode()
+        body = answer_body(user_id, await rank())
         if store:
             state.responses.put(engine, key, body)
     return Response(body, media_type="application/json", headers={"X-Cache": outcome})
@@ -98,11 +86,11 @@ async def user_recommendations(
 
     An unknown ``genre`` or ``year_min`` > ``year_max`` is a 422 (it could only match nothing).
     """
-    ask = partial(
-        engine.recommend,
-        user_id=user_id,
-        history=state.sessions.liked(user_id),
-        seen=state.sessions.seen(user_id),
+    ask = user_request(
+        engine,
+        user_id,
+        state.sessions.liked(user_id),
+        state.sessions.seen(user_id),
         k=k,
         exclude_seen=exclude_seen,
         diversity=diversity,

@@ -23,6 +23,12 @@ def fake_run(ws: Workspace, name: str) -> os.PathLike:
     return run
 
 
+def index_only(ws: Workspace, **kwargs) -> str:
+    """``run_index`` without precomputed answers: these fake runs have no models to rank with
+    (the answers are tested over a trained run in tests/serving/test_answers.py)."""
+    return run_index(ws, answer_ks=(), **kwargs)
+
+
 @pytest.fixture
 def ws(tmp_path, monkeypatch):
     monkeypatch.delenv("RECSYS_LANCEDB_URI", raising=False)
@@ -35,7 +41,7 @@ def test_index_from_item_text_publishes_current(ws, unit_vectors):
     write_vector_table(ws.lancedb_uri, "item_text", ids, vectors)
     run = fake_run(ws, "run-a")
 
-    summary = run_index(ws)
+    summary = index_only(ws)
 
     assert "faiss-flat over 60 items (dim 16) from item_text" in summary and "run-a" in summary
     link = ws.artifacts_dir / "current"
@@ -54,14 +60,14 @@ def test_hybrid_item_tower_preferred_and_republish_switches(ws, unit_vectors):
         ws.lancedb_uri, "item_text", np.arange(10, dtype=np.int64), unit_vectors(10, 8)
     )
     fake_run(ws, "run-a")
-    run_index(ws)
+    index_only(ws)
     assert os.readlink(ws.artifacts_dir / "current") == "run-a"
     run = fake_run(ws, "run-b")
     (run / "models" / "hybrid").mkdir()
     hybrid = unit_vectors(12, 5, seed=3)
     np.savez(run / "models" / "hybrid" / "item_vectors.npz", item_ids=np.arange(12), vectors=hybrid)
 
-    summary = run_index(ws, kind="faiss-hnsw")
+    summary = index_only(ws, kind="faiss-hnsw")
 
     assert "faiss-hnsw over 12 items (dim 5) from hybrid" in summary
     assert os.readlink(ws.artifacts_dir / "current") == "run-b"
@@ -75,13 +81,13 @@ def run_a(ws):
 
 def test_no_vectors_tells_user_to_embed(ws, run_a):
     with pytest.raises(FileNotFoundError, match="recsys embed"):
-        run_index(ws)
+        index_only(ws)
     assert not (ws.artifacts_dir / "current").exists()
 
 
 def test_no_run_tells_user_to_train(ws):
     with pytest.raises(FileNotFoundError, match="recsys train"):
-        run_index(ws)
+        index_only(ws)
 
 
 def test_publish_refuses_to_clobber_a_real_directory(ws, run_a):
@@ -98,7 +104,7 @@ def test_bad_rows_are_skipped_and_recorded(ws, unit_vectors):
     (run / "models" / "hybrid").mkdir()
     np.savez(run / "models" / "hybrid" / "item_vectors.npz", item_ids=ids, vectors=vectors)
 
-    summary = run_index(ws)
+    summary = index_only(ws)
 
     assert "over 3 items" in summary and "2 bad rows skipped" in summary
     manifest = json.loads((run / "index" / "manifest.json").read_text())
@@ -110,12 +116,12 @@ def test_reindexing_the_live_run_keeps_mapped_readers_valid(ws, unit_vectors):
     vectors = unit_vectors(30, 8)
     write_vector_table(ws.lancedb_uri, "item_text", np.arange(30, dtype=np.int64), vectors)
     fake_run(ws, "run-a")
-    run_index(ws)
+    index_only(ws)
     live = load_index(
         (ws.artifacts_dir / "current") / "index", mmap=True
     )  # what a server replica holds
-    run_index(ws, kind="faiss-hnsw")  # same run again: a forked run, the served one untouched
+    index_only(ws, kind="faiss-hnsw")  # same run again: a forked run, the served one untouched
     np.testing.assert_array_equal(live.search(vectors[:2], k=1)[0][:, 0], [0, 1])
     assert load_index(ws.artifacts_dir / "current" / "index").kind == "faiss-hnsw"
     with pytest.raises(ValueError, match="unknown index kind"):
-        run_index(ws, kind="annoy")
+        index_only(ws, kind="annoy")
