@@ -5,11 +5,15 @@ default pipeline and cached under ``<workspace>/bench/``), one server process, a
 connection count (``--connections``, default 1 and 16), ``--seconds`` of each:
 
 - ``GET /health``: the HTTP + framework floor of the same server (the reference);
-- known users' ``GET /users/{id}/recommendations?k=20`` (the goal's route), twice: "ranked"
-  sends ``Cache-Control: no-cache``, so every request runs the ranking pipeline (what a first
-  visit costs); "kept" asks again for users answered before the row, whose answers each
-  worker keeps until their events or the run change (serving/response_cache.py) — what a
-  returning visit costs. Both are real traffic; the goal is reported for each;
+- known users' ``GET /users/{id}/recommendations?k=20`` (the goal's route), three ways:
+  "ranked" sends ``Cache-Control: no-cache``, so every request runs the ranking pipeline (a
+  user with live events, or a request shape nobody precomputed); "precomputed" asks as a
+  client does, for users not asked before: the answers `recsys index` ranked for every known
+  user before publishing the run, read from its files (serving/engine/answer_store.py);
+  "kept" asks a shape that is not precomputed (``&diversity=0.3``) for users answered before
+  the row, whose answers each worker keeps until their events or the run change
+  (serving/response_cache.py) — a returning visit. All are real traffic; the goal is
+  reported for each;
 - the mix (ranked, like the first): known users, anonymous histories (``POST
   /recommendations``), text queries (``POST /recommendations`` with ``text``), genre/year
   filters and diversity. Text queries go through the bounded heavy pool, which refuses work
@@ -53,7 +57,7 @@ from eval.benchmarks.wrk import (
 )
 
 NO_CACHE = {"Cache-Control": "no-cache"}  # rank every request (RFC 9111 request directive)
-KEPT_USERS = 500  # users answered once before the "kept" rows
+KEPT_USERS = 500  # users answered once before the "kept" rows (with diversity: not precomputed)
 MIX = {"user": 40, "session": 20, "text": 10, "filter": 15, "diversity": 15}
 QUERIES = ("a space adventure", "a scary night", "a funny family film", "a love story")
 GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
@@ -99,6 +103,16 @@ def ask_each(base: str, requests: dict[str, list[Request]], per_kind: int | None
                     raise RuntimeError(f"warm-up {kind} {method} {path} -> {r.status_code}")
 
 
+def precomputed(base: str, request: Request) -> bool:
+    """Whether the server answers ``request`` (not asked before) from the run's answers."""
+    import httpx
+
+    method, path, body = request
+    r = httpx.request(method, base + path, json=body, timeout=300)
+    r.raise_for_status()
+    return r.headers.get("x-cache") == "precomputed"
+
+
 def _row(name: str, conns: int, summary: dict, reference: dict | None) -> dict:
     seconds = summary["duration_us"] / 1e6
     rps = summary["requests"] / seconds
@@ -130,11 +144,12 @@ def bench_size(root: Path, items: int | None, args, log=print) -> dict:
     else:
         ws, build_seconds = build(root / f"scale-{items}", ScaleSpec.for_items(items), log)
     requests = prepared_requests(ws, np.random.default_rng(0))
-    kept = requests["user"][:KEPT_USERS]
+    kept = requests["diversity"][:KEPT_USERS]
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     scripts = {
         "health": write_script(tmp / "health.lua", {"h": [("GET", "/health", None)]}, {"h": 1}),
         "user": write_script(tmp / "user.lua", requests, {"user": 1}, NO_CACHE),
+        "precomputed": write_script(tmp / "precomputed.lua", requests, {"user": 1}),
         "kept": write_script(tmp / "kept.lua", {"kept": kept}, {"kept": 1}),
         "mix": write_script(tmp / "mix.lua", requests, MIX, NO_CACHE),
     }
@@ -154,11 +169,16 @@ def bench_size(root: Path, items: int | None, args, log=print) -> dict:
         loaded = memory_summary(process_memory(proc.pid), proc.pid, args.workers)
         ask_each(base, requests)
         ask_each(base, {"kept": kept}, per_kind=None)
+        routes = [("user ranked", "user"), ("user kept", "kept")]
+        if precomputed(base, requests["user"][-1]):
+            routes.insert(1, ("user precomputed", "precomputed"))
+        else:
+            log("serving: this run has no precomputed answers (run `recsys index` again)")
         capacity = heavy.DEFAULT_WORKERS + heavy.DEFAULT_MAX_WAITING  # as the server computes
         for conns in args.connections:
             ref = run_wrk(base, scripts["health"], args.seconds, conns)
             rows.append(_row("/health", conns, ref, None))
-            for route, script in (("user ranked", "user"), ("user kept", "kept")):
+            for route, script in routes:
                 summary = run_wrk(base, scripts[script], args.seconds, conns)
                 rows.append(_row(route, conns, summary, ref))
             mix_conns = min(conns, capacity)

@@ -99,6 +99,8 @@ def _table(store, name: str) -> dict[str, Any]:
 
 def _runs(artifacts: Path) -> list[dict[str, Any]]:
     """Every complete run, oldest first, flagged ``current`` (served) and ``latest`` (trained)."""
+    from serving.engine.answer_store import answers_written  # lazy: the engine package
+
     current, latest = Run.current(artifacts), Run.latest(artifacts)
     out = []
     for run in Run.list(artifacts):
@@ -114,6 +116,7 @@ def _runs(artifacts: Path) -> list[dict[str, Any]]:
                 "models": list(models),
                 "metrics": _metrics(manifest),
                 "indexed": run.index_dir.is_dir(),
+                "answers": answers_written(run.answers_dir),
                 "current": current is not None and current.path.resolve() == run.path.resolve(),
                 "latest": latest is not None and latest.path.resolve() == run.path.resolve(),
             }
@@ -221,6 +224,7 @@ def format_status(status: dict[str, Any]) -> str:
     for r in runs[-8:]:  # newest last; older runs stay in artifacts/
         flags = "".join(f" [{f}]" for f in ("current", "latest") if r[f])
         flags += "" if r["indexed"] else " (no index)"
+        flags += f" ({r['answers']:,} precomputed answers)" if r["answers"] else ""
         scores = ", ".join(f"{k} {v:.4f}" for k, v in r["metrics"].items())
         when = (r["created_at"] or "")[:19]
         lines.append(f"  {r['id']}{flags}  {when}  {','.join(r['models'])}  {scores}".rstrip())

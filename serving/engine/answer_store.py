@@ -64,6 +64,12 @@ def write_answer_store(folder: Path, answers: Iterable[tuple[Hashable, bytes]], 
     return len(keys)
 
 
+def answers_written(folder: Path) -> int:
+    """How many answers a complete store under ``folder`` holds (0: none, or incomplete)."""
+    manifest = folder / MANIFEST
+    return int(json.loads(manifest.read_text()).get("count", 0)) if manifest.is_file() else 0
+
+
 class AnswerStore:
     """The answers of one run's folder; ``get`` is a binary search and a slice of a mapping."""
 

@@ -14,6 +14,7 @@ from features.store import FeatureStore
 from recsys.app.status import format_status, workspace_status
 from recsys.core.runs import Run
 from recsys.core.workspace import Workspace
+from serving.engine.answer_store import write_answer_store
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +59,7 @@ def _runs(ws: Workspace) -> tuple[Run, Run]:
                            "hybrid": {"best_valid_ndcg10": 0.1234, "device": "cpu"},
                            "fit_seconds": {"popularity": 0.5}})  # fmt: skip
     served.index_dir.mkdir()
+    write_answer_store(served.answers_dir, [("a", b"{}"), ("b", b"{}")], {"run": served.name})
     served.publish()
     newer = Run.create(ws.artifacts_dir)
     newer.write_manifest({"models": ["hybrid", "popularity"],
@@ -103,6 +105,7 @@ def test_tiny_workspace_reports_features_errors_runs_evaluation_events(tiny_work
     assert (runs[newer.name]["current"], runs[newer.name]["latest"]) == (False, True)
     assert runs[served.name]["metrics"] == {"hybrid.best_valid_ndcg10": 0.1234}
     assert runs[served.name]["indexed"] and not runs[newer.name]["indexed"]
+    assert (runs[served.name]["answers"], runs[newer.name]["answers"]) == (2, 0)
     assert runs[newer.name]["models"] == ["hybrid", "popularity"]
     ev = status["evaluation"]
     assert ev["path"].endswith("latest/metrics.json") and ev["dataset"] == {"name": "latest"}
@@ -114,7 +117,8 @@ def test_tiny_workspace_reports_features_errors_runs_evaluation_events(tiny_work
     assert "80 items" in text and "item_text" in text and "dim 8" in text
     assert "hash-text v1: 12 rows" in text and "hash-text v2: 5 rows" in text
     assert "3 embed errors" in text and "2  missing_file  e.g. 3.jpg" in text
-    assert f"{served.name} [current]" in text and f"{newer.name} [latest] (no index)" in text
+    assert f"{served.name} [current] (2 precomputed answers)" in text
+    assert f"{newer.name} [latest] (no index)" in text
     assert "hybrid.best_valid_ndcg10 0.1234" in text
     assert "best hybrid[text] NDCG@10 0.3100" in text
     assert "3 lines in 2 files" in text and "next       recsys index" in text

@@ -11,13 +11,17 @@ def test_engine_serves_the_published_pipeline_run(tiny_workspace):
     from recsys.app.publish import run_index
     from recsys.app.train import run_train
     from recsys.core.runs import Run
+    from serving.answers import attach_answers, known_users
     from serving.engine import EncoderPool, RecommendationEngine
 
     ws = tiny_workspace
     run_embed(ws, modalities=["text", "image"], engine="local")
     run_train(ws, update=False)
-    run_index(ws, kind=None)
+    summary = run_index(ws, kind=None)
     engine = RecommendationEngine.load(ws, EncoderPool(device="cpu"))
+    users = len(known_users(engine))
+    assert f"{2 * users:,} answers precomputed (k = 10, 20)" in summary
+    assert attach_answers(engine) == 2 * users  # ranked before publishing, checked at load
     current = Run.current(ws.artifacts_dir)
     assert current is not None and engine.model_version == current.name
     assert engine.index_version.endswith(current.name)
