@@ -91,7 +91,7 @@ def precompute_answers(ws: Workspace, run: Run, ks: Sequence[int]) -> str:
     if not ks:
         return "no answers precomputed"
     start = time.perf_counter()
-    engine = RecommendationEngine.load(ws, EncoderPool(), run=run)
+    engine = RecommendationEngine.load(ws, EncoderPool(), run=run, text_queries=False)
     n = write_answers(engine, ks)
     seconds = time.perf_counter() - start
     return f"{n:,} answers precomputed (k = {', '.join(map(str, ks))}) in {seconds:.1f}s"

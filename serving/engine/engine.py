@@ -68,18 +68,22 @@ class RecommendationEngine:
         encoders: EncoderPool,
         run: Run | None = None,
         previous: RecommendationEngine | None = None,
+        text_queries: bool = True,
     ) -> RecommendationEngine:
         """Load the served run (or ``run``); reuse unchanged parts of ``previous``.
+
+        ``text_queries=False`` skips loading the text encoder at load (a batch job that
+        never embeds a query: torch and the model cost seconds); a text query still loads it.
 
         Raises:
             IncompleteRunError: besides what loading raises, when the loaded run cannot
                 answer a trial request (see ``_trial``).
         """
         engine = cls(load_snapshot(ws, run, previous.snap if previous else None), encoders)
-        engine._trial()
+        engine._trial(text_queries)
         return engine
 
-    def _trial(self) -> None:
+    def _trial(self, text: bool = True) -> None:
         """Answer one cold and one warm request before this engine can be swapped in.
 
         Some damaged files load without error and fail only when ranked with (a
@@ -95,7 +99,8 @@ class RecommendationEngine:
             self.recommend(k=1)  # cold: popularity and fresh sources, the cold ranker
             if len(ids):  # warm: every candidate source, the warm ranker, explanations
                 self.recommend(history=[int(ids[0])], k=1)
-            self._trial_text()
+            if text:
+                self._trial_text()
         except Exception as exc:  # a trial request: whatever fails, this run must not serve
             log.error("run %s cannot answer a trial request", name, exc_info=True)
             raise IncompleteRunError(
