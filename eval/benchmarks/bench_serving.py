@@ -251,10 +251,10 @@ def print_table(result: dict) -> None:
         f"{result['pss_mb']:.0f} MB; {result['workers']} worker(s) RSS/PSS/private MB: {per_worker}"
     )
     head = ("route", "conns", "req/s", "p50 ms", "p99 ms", "vs /health", "errors")
-    print("  {:<12} {:>5} {:>8} {:>7} {:>7} {:>10} {:>6}".format(*head))
+    print("  {:<16} {:>5} {:>8} {:>7} {:>7} {:>10} {:>6}".format(*head))
     for r in result["rows"]:
         print(
-            f"  {r['route']:<12} {r['connections']:>5} {r['rps']:>8.0f} {r['p50_ms']:>7.1f} "
+            f"  {r['route']:<16} {r['connections']:>5} {r['rps']:>8.0f} {r['p50_ms']:>7.1f} "
             f"{r['p99_ms']:>7.1f} {r['ratio']:>10.2f} {r['failures']:>6}"
         )
 
