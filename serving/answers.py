@@ -87,13 +87,18 @@ def known_users(engine: RecommendationEngine) -> list[int]:
     return sorted(engine.snap.histories.seen)
 
 
+def _as_of_run(engine: RecommendationEngine, user: int, k: int) -> partial:
+    """A known user's request with no live events since the run: what is precomputed."""
+    return user_request(engine, user, [], [], k=k)
+
+
 def precompute(
     engine: RecommendationEngine, ks: Sequence[int] = DEFAULT_KS
 ) -> Iterator[tuple[Hashable, bytes]]:
     """(key, body) of every known user's request at each ``k`` with no live events."""
     for user in known_users(engine):
         for k in ks:
-            ask = user_request(engine, user, [], [], k=k)
+            ask = _as_of_run(engine, user, k)
             yield request_key(ask), answer_body(user, ask())
 
 
@@ -121,7 +126,7 @@ def attach_answers(engine: RecommendationEngine) -> int:
         return 0
     users, k = known_users(engine), int(store.facts["ks"][0])
     for user in users[:: max(1, len(users) // CHECKED_USERS)][:CHECKED_USERS]:
-        ask = user_request(engine, user, [], [], k=k)
+        ask = _as_of_run(engine, user, k)
         if store.get(request_key(ask)) != answer_body(user, ask()):
             log.warning("answers precomputed for %s differ from ranking: unused", facts["run"])
             return 0
